@@ -1,0 +1,83 @@
+"""What `ask` returns: the answer text, its citations, the passages, and how it was made."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from tandem.retrieve import Passage
+
+ABSTAIN_TEXT = "The documentation doesn't cover this."
+
+
+@dataclass(frozen=True)
+class Citation:
+    """[number] in the answer text -> the chunk that backs the sentence it ends."""
+
+    number: int
+    chunk_id: str
+    doc_id: str
+    source: str
+    title: str
+    heading_path: tuple[str, ...]
+    page: int | None
+    start: int
+    end: int
+    sentence: str
+    support: float
+
+    @classmethod
+    def of(cls, number: int, passage: Passage, sentence: str, support: float) -> Citation:
+        c = passage.chunk
+        return cls(
+            number,
+            c.chunk_id,
+            c.doc_id,
+            c.source,
+            c.title,
+            c.heading_path,
+            c.page,
+            c.start,
+            c.end,
+            sentence,
+            round(support, 4),
+        )
+
+    @property
+    def location(self) -> str:
+        where = " > ".join(p for p in (self.title, *self.heading_path) if p)
+        page = f", page {self.page}" if self.page else ""
+        return f"{self.source}{page} ({where})" if where else f"{self.source}{page}"
+
+
+@dataclass
+class Answer:
+    """A grounded answer; `abstained` is True when the documents did not support one."""
+
+    question: str
+    text: str
+    citations: list[Citation]
+    passages: list[Passage]
+    abstained: bool
+    reason: str
+    mode: str
+    timings: dict[str, float] = field(default_factory=dict)
+    versions: dict[str, str | int] = field(default_factory=dict)
+    draft: str = ""
+    diagnostics: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "reason": self.reason,
+            "mode": self.mode,
+            "citations": [
+                {**asdict(c), "heading_path": list(c.heading_path)} for c in self.citations
+            ],
+            "passages": [p.to_dict() for p in self.passages],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings.items()},
+            "versions": self.versions,
+            "draft": self.draft,
+            "diagnostics": self.diagnostics,
+        }

@@ -1,0 +1,87 @@
+"""All settings in one place: defaults here, overridden by a TOML file, then TANDEM_* variables.
+
+A file is read from `--config PATH`, else `$TANDEM_CONFIG`, else `./tandem.toml` when present.
+Unknown keys are errors, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tandem.errors import ConfigError
+
+
+class Settings(BaseSettings):
+    """Every tunable of Tandem. Environment variables are the field names with `TANDEM_`."""
+
+    model_config = SettingsConfigDict(env_prefix="TANDEM_", extra="forbid", validate_default=True)
+
+    index_dir: Path = Field(Path("tandem-index"), description="Folder of the index.")
+    keep_versions: int = Field(5, ge=1, description="Index versions kept on disk.")
+
+    encoder: str = Field("all-MiniLM-L6-v2", description="Bundled encoder or a model folder.")
+    encoder_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx"
+    encoder_threads: int = Field(1, ge=1, le=64)
+    encode_batch_size: int = Field(32, ge=1, le=1024)
+    chunk_tokens: int = Field(220, ge=16, le=2048)
+    chunk_overlap: int = Field(32, ge=0)
+
+    search_mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    fusion: Literal["rrf", "weighted"] = "rrf"
+    dense_weight: float = Field(0.5, ge=0.0, le=1.0)
+    top_k: int = Field(5, ge=1, le=100)
+
+    generator: str = Field("smollm2-135m", description="Bundled GGUF model or a .gguf path.")
+    generator_threads: int = Field(2, ge=1, le=64)
+    context_tokens: int = Field(2048, ge=512)
+    max_answer_tokens: int = Field(128, ge=8, le=4096)
+    prompt_passages: int = Field(1, ge=1, le=10)
+
+    min_retrieval_score: float = Field(0.35, description="Abstain below this top dense cosine.")
+    min_support: float = Field(0.5, description="A sentence needs this support to keep a citation.")
+    min_extractive_similarity: float = Field(
+        0.5, description="Quote the best passage sentence when the draft is unsupported."
+    )
+    max_question_chars: int = Field(2000, ge=10)
+
+    @classmethod
+    def load(cls, path: Path | None = None, **overrides: Any) -> Settings:
+        """Defaults < TOML file < environment < explicit overrides (e.g. CLI flags)."""
+        file_values: dict[str, Any] = {}
+        candidate = path or (
+            Path(os.environ["TANDEM_CONFIG"]) if "TANDEM_CONFIG" in os.environ else None
+        )
+        if candidate is None and Path("tandem.toml").is_file():
+            candidate = Path("tandem.toml")
+        if candidate is not None:
+            if not candidate.is_file():
+                raise ConfigError(f"config file {candidate} does not exist")
+            try:
+                file_values = tomllib.loads(candidate.read_text())
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"config file {candidate} is not valid TOML: {exc}") from None
+            file_values = file_values.get("tandem", file_values)
+        try:
+            env_values = cls().model_dump(exclude_unset=True)
+            merged = {
+                **file_values,
+                **env_values,
+                **{k: v for k, v in overrides.items() if v is not None},
+            }
+            settings = cls.model_validate(merged)
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            where = ".".join(str(p) for p in problem["loc"])
+            raise ConfigError(f"setting {where!r}: {problem['msg']}") from None
+        if settings.chunk_overlap >= settings.chunk_tokens // 2:
+            raise ConfigError(
+                f"chunk_overlap must be below half of chunk_tokens ({settings.chunk_tokens // 2}). "
+                f"Currently it is {settings.chunk_overlap}."
+            )
+        return settings

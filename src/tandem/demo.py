@@ -1,0 +1,29 @@
+"""Where the bundled demo knowledge base lives, and its sample questions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tandem.encode.onnx_export import cache_root
+from tandem.errors import TandemError
+
+
+def demo_kb_root() -> Path:
+    """The demo folder: packaged in the wheel, or `examples/demo-kb` of a source checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "demo_kb", here.parents[1] / "examples" / "demo-kb"):
+        if (candidate / "docs").is_dir():
+            return candidate
+    raise TandemError("the demo knowledge base is missing from this installation; reinstall tandem")
+
+
+def demo_index_dir() -> Path:
+    return cache_root() / "demo-index"
+
+
+def demo_questions() -> list[dict]:
+    path = demo_kb_root() / "questions.jsonl"
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

@@ -1,0 +1,62 @@
+"""Find the loader for a file by its extension and discover files under a folder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from tandem.documents.html import load_html
+from tandem.documents.markdown import load_markdown, load_plain_text
+from tandem.documents.models import Document
+from tandem.documents.pdf import load_pdf
+from tandem.documents.tables import load_faq_csv, load_jsonl
+from tandem.errors import DocumentError
+
+Loader = Callable[[Path, str], list[Document]]
+
+LOADERS: dict[str, Loader] = {
+    ".md": load_markdown,
+    ".markdown": load_markdown,
+    ".txt": load_plain_text,
+    ".text": load_plain_text,
+    ".html": load_html,
+    ".htm": load_html,
+    ".pdf": load_pdf,
+    ".csv": load_faq_csv,
+    ".jsonl": load_jsonl,
+}
+
+
+def supported_extensions() -> str:
+    return ", ".join(sorted(LOADERS))
+
+
+def loader_for(path: Path) -> Loader:
+    """The loader for `path`, or a DocumentError naming the supported types."""
+    loader = LOADERS.get(path.suffix.lower())
+    if loader is None:
+        raise DocumentError(
+            str(path),
+            f"unsupported file type '{path.suffix or '(none)'}' (supported: {supported_extensions()})",
+        )
+    return loader
+
+
+def load_documents(path: Path, doc_id: str) -> list[Document]:
+    """Parse one file into documents (one per file, or one per line of a JSONL collection)."""
+    if not path.is_file():
+        raise DocumentError(str(path), "is not a file")
+    return loader_for(path)(path, doc_id)
+
+
+def discover(root: Path) -> list[tuple[Path, str]]:
+    """Every file under `root` (hidden files and folders skipped) as (path, id relative to root)."""
+    if root.is_file():
+        return [(root, root.name)]
+    found: list[tuple[Path, str]] = []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+            continue
+        found.append((path, relative.as_posix()))
+    return found

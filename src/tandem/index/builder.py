@@ -1,0 +1,106 @@
+"""Builds a new index version: copies unchanged documents from the previous one, adds new ones."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+
+from tandem.documents.models import Chunk, Document
+from tandem.index.lexical import LexicalIndex
+from tandem.index.manifest import Manifest
+from tandem.index.snapshot import SCHEMA, IndexSnapshot, chunk_from_row
+
+
+class VersionBuilder:
+    """Writes chunks.sqlite, vectors.npy and bm25/ into a build folder, then the manifest."""
+
+    def __init__(self, folder: Path, dimension: int) -> None:
+        self.folder = folder
+        self.dimension = dimension
+        self._db = sqlite3.connect(folder / "chunks.sqlite")
+        self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
+        self._vectors: list[np.ndarray] = []
+        self._indexed_texts: list[str] = []
+        self.documents = 0
+
+    @property
+    def rows(self) -> int:
+        return len(self._indexed_texts)
+
+    def add(self, document: Document, chunks: list[Chunk], vectors: np.ndarray) -> None:
+        """Add a freshly parsed document with its chunks and their vectors."""
+        self._db.execute(
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                document.doc_id,
+                document.source,
+                document.title,
+                document.kind,
+                json.dumps(list(document.tags)),
+                document.text,
+            ),
+        )
+        self._add_chunks(chunks, vectors)
+        self.documents += 1
+
+    def copy(self, previous: IndexSnapshot, doc_id: str) -> None:
+        """Carry a document over from the previous version unchanged (no re-embedding)."""
+        document = previous.document_row(doc_id)
+        if document is None:
+            return
+        self._db.execute("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)", document)
+        rows = previous.chunk_rows_of(doc_id)
+        chunks = [chunk_from_row(r) for r in rows]
+        vectors = np.asarray(previous.vectors[[r[0] for r in rows]], dtype=np.float32)
+        self._add_chunks(chunks, vectors)
+        self.documents += 1
+
+    def _add_chunks(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
+        if not chunks:
+            return
+        if vectors.shape != (len(chunks), self.dimension):
+            raise ValueError(
+                f"expected {len(chunks)} vectors of {self.dimension}, got {vectors.shape}"
+            )
+        start = self.rows
+        self._db.executemany(
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    start + i,
+                    c.chunk_id,
+                    c.doc_id,
+                    c.text,
+                    json.dumps(list(c.heading_path)),
+                    c.page,
+                    c.start,
+                    c.end,
+                    c.n_tokens,
+                )
+                for i, c in enumerate(chunks)
+            ],
+        )
+        self._vectors.append(vectors.astype(np.float32))
+        self._indexed_texts.extend(c.indexed_text() for c in chunks)
+
+    def close(self) -> None:
+        """Abandon the build (the caller removes the folder)."""
+        self._db.close()
+
+    def finish(self, manifest: Manifest) -> None:
+        """Write vectors, the BM25 index and the manifest (last, so it marks a complete build)."""
+        self._db.commit()
+        self._db.close()
+        matrix = (
+            np.concatenate(self._vectors)
+            if self._vectors
+            else np.zeros((0, self.dimension), dtype=np.float32)
+        )
+        np.save(self.folder / "vectors.npy", matrix)
+        LexicalIndex.build(self._indexed_texts).save(self.folder / "bm25")
+        manifest.documents = self.documents
+        manifest.chunks = self.rows
+        manifest.write(self.folder)

@@ -1,0 +1,139 @@
+"""The on-disk layout of an index folder: immutable versions plus a CURRENT pointer.
+
+    DIR/CURRENT               name of the live version, replaced atomically
+    DIR/versions/v000003/     manifest.json, chunks.sqlite, vectors.npy, bm25/
+    DIR/.lock                 held by the one writer
+
+A writer builds a new version in a temporary folder, renames it into place and only then moves
+CURRENT, so a crash at any point leaves the previous version readable.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tandem.errors import IndexError_
+
+VERSION_PREFIX = "v"
+TEMP_PREFIX = ".building-"
+
+
+def version_name(number: int) -> str:
+    return f"{VERSION_PREFIX}{number:06d}"
+
+
+def version_number(name: str) -> int:
+    return int(name.removeprefix(VERSION_PREFIX))
+
+
+def _fsync_dir(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+class IndexLayout:
+    """Paths and pointer operations for one index folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.versions = self.root / "versions"
+
+    def exists(self) -> bool:
+        return (self.root / "CURRENT").is_file()
+
+    def current_name(self) -> str:
+        pointer = self.root / "CURRENT"
+        if not pointer.is_file():
+            raise IndexError_(
+                f"no index at {self.root}: run `tandem ingest PATH --index {self.root}` first"
+            )
+        name = pointer.read_text().strip()
+        if not (self.versions / name / "manifest.json").is_file():
+            raise IndexError_(
+                f"index at {self.root} points to version {name!r}, which is missing; "
+                "run `tandem index versions` and roll back, or re-ingest"
+            )
+        return name
+
+    def current_folder(self) -> Path:
+        return self.versions / self.current_name()
+
+    def version_names(self) -> list[str]:
+        if not self.versions.is_dir():
+            return []
+        return sorted(
+            p.name
+            for p in self.versions.iterdir()
+            if p.name.startswith(VERSION_PREFIX) and (p / "manifest.json").is_file()
+        )
+
+    def next_number(self) -> int:
+        names = self.version_names()
+        return version_number(names[-1]) + 1 if names else 1
+
+    def new_build_folder(self, number: int) -> Path:
+        self.versions.mkdir(parents=True, exist_ok=True)
+        folder = self.versions / f"{TEMP_PREFIX}{version_name(number)}-{os.getpid()}"
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir()
+        return folder
+
+    def publish(self, build_folder: Path, number: int) -> Path:
+        """Move a finished build into place and point CURRENT at it (each step atomic)."""
+        for path in build_folder.rglob("*"):
+            if path.is_file():
+                with open(path, "rb") as handle:
+                    os.fsync(handle.fileno())
+        final = self.versions / version_name(number)
+        os.rename(build_folder, final)
+        _fsync_dir(self.versions)
+        self.point_to(final.name)
+        return final
+
+    def point_to(self, name: str) -> None:
+        temporary = self.root / f".CURRENT.{os.getpid()}"
+        temporary.write_text(name + "\n")
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.root / "CURRENT")
+        _fsync_dir(self.root)
+
+    def remove_stale_builds(self) -> None:
+        """Delete folders left by builds that crashed (call with the write lock held)."""
+        if self.versions.is_dir():
+            for folder in self.versions.glob(f"{TEMP_PREFIX}*"):
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def prune(self, keep: int) -> list[str]:
+        """Delete all but the newest `keep` versions, never the current one."""
+        current = self.current_name()
+        names = self.version_names()
+        doomed = [n for n in names[: max(len(names) - keep, 0)] if n != current]
+        for name in doomed:
+            shutil.rmtree(self.versions / name, ignore_errors=True)
+        return doomed
+
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """Exclusive writer lock; a second concurrent ingest fails fast with a clear message."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise IndexError_(
+                    f"another ingest is writing to {self.root}; wait for it to finish"
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,55 @@
+"""The manifest: what an index version was built with and from."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FORMAT = 1
+
+
+class EncoderInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    model_id: str
+    dimension: int
+    backend: str
+
+
+class ChunkingInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    max_tokens: int
+    overlap: int
+
+
+class FileRecord(BaseModel):
+    """One ingested source file: its content hash and the documents it produced."""
+
+    model_config = ConfigDict(extra="forbid")
+    sha256: str
+    doc_ids: list[str]
+    root: str
+    kind: str
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    format: int = FORMAT
+    version: int
+    parent: int | None = None
+    created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    tandem_version: str
+    encoder: EncoderInfo
+    chunking: ChunkingInfo
+    files: dict[str, FileRecord] = Field(default_factory=dict)
+    documents: int = 0
+    chunks: int = 0
+
+    def write(self, folder: Path) -> None:
+        (folder / "manifest.json").write_text(self.model_dump_json(indent=2))
+
+    @classmethod
+    def read(cls, folder: Path) -> Manifest:
+        return cls.model_validate(json.loads((folder / "manifest.json").read_text()))

@@ -1,0 +1,310 @@
+"""Ingestion: discover files, skip unchanged ones by content hash, parse, chunk, embed, publish."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from tandem import __version__
+from tandem.documents.chunking import Chunker
+from tandem.documents.loaders import discover, load_documents
+from tandem.documents.models import Chunk, Document
+from tandem.encode import Encoder
+from tandem.errors import DocumentError, IndexError_, InputError
+from tandem.index.builder import VersionBuilder
+from tandem.index.layout import IndexLayout
+from tandem.index.manifest import ChunkingInfo, EncoderInfo, FileRecord, Manifest
+from tandem.index.snapshot import IndexSnapshot
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did; `ok` is False only when nothing at all could be ingested."""
+
+    files_seen: int = 0
+    files_added: int = 0
+    files_changed: int = 0
+    files_unchanged: int = 0
+    files_deleted: int = 0
+    new_chunks: int = 0
+    documents: int = 0
+    chunks: int = 0
+    version: int | None = None
+    published: bool = False
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.files_added + self.files_changed + self.files_unchanged + self.files_deleted > 0
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Progress | None]:
+    if not enabled:
+        yield None
+        return
+    columns = (
+        TextColumn("{task.description:<9}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, transient=True) as progress:
+        yield progress
+
+
+class Ingestor:
+    """Adds files to an index folder as a new version; unchanged files are carried over as is."""
+
+    def __init__(
+        self,
+        index_dir: Path,
+        encoder: Encoder,
+        chunker: Chunker,
+        keep_versions: int = 5,
+        batch_size: int = 32,
+    ) -> None:
+        self.layout = IndexLayout(index_dir)
+        self.encoder = encoder
+        self.chunker = chunker
+        self.keep_versions = keep_versions
+        self.batch_size = batch_size
+
+    def _encoder_info(self) -> EncoderInfo:
+        return EncoderInfo(
+            model_id=self.encoder.model_id,
+            dimension=self.encoder.dimension,
+            backend=self.encoder.backend,
+        )
+
+    def _chunking_info(self) -> ChunkingInfo:
+        return ChunkingInfo(max_tokens=self.chunker.max_tokens, overlap=self.chunker.overlap)
+
+    def ingest(
+        self, paths: list[Path], tags: tuple[str, ...] = (), show_progress: bool = False
+    ) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport()
+        roots: list[Path] = []
+        for path in paths:
+            if not path.exists():
+                report.skipped.append((str(path), "does not exist"))
+            else:
+                roots.append(path)
+        found: dict[str, tuple[Path, str, Path]] = {}
+        for root in roots:
+            for file_path, relative in discover(root):
+                found.setdefault(str(file_path.resolve()), (file_path, relative, root.resolve()))
+        report.files_seen = len(found)
+        if not found and not roots:
+            raise InputError(
+                "nothing to ingest: " + "; ".join(f"{p} {r}" for p, r in report.skipped)
+            )
+
+        with self.layout.write_lock():
+            self.layout.remove_stale_builds()
+            previous = IndexSnapshot(self.layout.current_folder()) if self.layout.exists() else None
+            try:
+                self._build(previous, found, roots, tags, report, show_progress)
+            finally:
+                if previous is not None:
+                    previous.close()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _build(
+        self,
+        previous: IndexSnapshot | None,
+        found: dict[str, tuple[Path, str, Path]],
+        roots: list[Path],
+        tags: tuple[str, ...],
+        report: IngestReport,
+        show_progress: bool,
+    ) -> None:
+        encoder_info, chunking_info = self._encoder_info(), self._chunking_info()
+        reuse = False
+        if previous is not None:
+            built = previous.manifest.encoder
+            if (built.model_id, built.dimension) != (encoder_info.model_id, encoder_info.dimension):
+                raise IndexError_(
+                    f"index {self.layout.root} was built with encoder {built.model_id} "
+                    f"(dimension {built.dimension}) but {encoder_info.model_id} is configured; "
+                    "ingest into a new --index folder or configure the original encoder"
+                )
+            reuse = (
+                built.backend == encoder_info.backend
+                and previous.manifest.chunking == chunking_info
+            )
+        old_files = previous.manifest.files if previous else {}
+        resolved_roots = [r.resolve() for r in roots]
+
+        keep: dict[str, FileRecord] = {}
+        todo: list[tuple[str, Path, str, str, Path]] = []
+        for key, (path, relative, root) in found.items():
+            try:
+                digest = file_sha256(path)
+            except OSError as exc:
+                report.skipped.append((str(path), f"cannot be read: {exc.strerror or exc}"))
+                continue
+            record = old_files.get(key)
+            if record is not None and record.sha256 == digest and reuse:
+                keep[key] = record
+                report.files_unchanged += 1
+            else:
+                todo.append((key, path, relative, digest, root))
+        for key, record in old_files.items():
+            if key in found:
+                continue
+            if any(Path(key) == r or Path(key).is_relative_to(r) for r in resolved_roots):
+                report.files_deleted += 1
+            elif reuse:
+                keep[key] = record
+            else:
+                root = Path(record.root)
+                relative = (
+                    Path(key).relative_to(root).as_posix() if root.is_dir() else Path(key).name
+                )
+                todo.append((key, Path(key), relative, "", root))
+
+        if not todo and not report.files_deleted and previous is not None:
+            report.version = previous.version
+            report.documents, report.chunks = previous.manifest.documents, previous.manifest.chunks
+            return
+
+        number = self.layout.next_number()
+        folder = self.layout.new_build_folder(number)
+        builder = VersionBuilder(folder, self.encoder.dimension)
+        files: dict[str, FileRecord] = {}
+        taken: set[str] = set()
+        for key, record in keep.items():
+            for doc_id in record.doc_ids:
+                builder.copy(previous, doc_id)  # type: ignore[arg-type]
+                taken.add(doc_id)
+            files[key] = record
+
+        with _progress(show_progress) as progress:
+            task = progress.add_task("Parsing", total=len(todo)) if progress else None
+            parsed: list[tuple[str, Path, str, Path, list[Document]]] = []
+            for key, path, relative, digest, root in todo:
+                try:
+                    documents = load_documents(path, relative)
+                    digest = digest or file_sha256(path)
+                except (DocumentError, OSError) as exc:
+                    problem = (
+                        exc.problem if isinstance(exc, DocumentError) else f"cannot be read: {exc}"
+                    )
+                    if key in old_files and reuse:
+                        problem += "; kept the previously indexed version"
+                        for doc_id in old_files[key].doc_ids:
+                            builder.copy(previous, doc_id)  # type: ignore[arg-type]
+                        files[key] = old_files[key]
+                    report.skipped.append((str(path), problem))
+                    documents = []
+                accepted = []
+                for document in documents:
+                    if document.doc_id in taken:
+                        report.skipped.append(
+                            (str(path), f"document id {document.doc_id!r} is already in the index")
+                        )
+                        continue
+                    taken.add(document.doc_id)
+                    document.tags = tuple(dict.fromkeys((*document.tags, *tags)))
+                    accepted.append(document)
+                if accepted:
+                    parsed.append((key, path, digest, root, accepted))
+                    if key in old_files:
+                        report.files_changed += 1
+                    else:
+                        report.files_added += 1
+                if progress:
+                    progress.advance(task)
+            self._embed(parsed, builder, files, report, progress)
+
+        nothing_new = not (report.files_added or report.files_changed or report.files_deleted)
+        if (not files and previous is None) or (previous is not None and nothing_new):
+            builder.close()
+            self.layout.remove_stale_builds()
+            if previous is not None:
+                report.version = previous.version
+                report.documents = previous.manifest.documents
+                report.chunks = previous.manifest.chunks
+            return
+        manifest = self._manifest(
+            number, previous.version if previous else None, files, encoder_info, chunking_info
+        )
+        builder.finish(manifest)
+        self.layout.publish(folder, number)
+        self.layout.prune(self.keep_versions)
+        report.version, report.published = number, True
+        report.documents, report.chunks = manifest.documents, manifest.chunks
+
+    def _embed(
+        self,
+        parsed: list[tuple[str, Path, str, Path, list[Document]]],
+        builder: VersionBuilder,
+        files: dict[str, FileRecord],
+        report: IngestReport,
+        progress: Progress | None,
+    ) -> None:
+        """Chunk and embed parsed documents in bounded batches, adding them to the build."""
+        pending: list[tuple[Document, list[Chunk]]] = []
+        for key, path, digest, root, documents in parsed:
+            for document in documents:
+                pending.append((document, self.chunker.chunk(document)))
+            files[key] = FileRecord(
+                sha256=digest,
+                doc_ids=[d.doc_id for d in documents],
+                root=str(root),
+                kind=documents[0].kind,
+            )
+        total = sum(len(c) for _, c in pending)
+        task = progress.add_task("Embedding", total=total) if progress else None
+        batch: list[tuple[Document, list[Chunk]]] = []
+        batch_chunks = 0
+        for item in [*pending, None]:
+            if item is not None:
+                batch.append(item)
+                batch_chunks += len(item[1])
+            if batch and (item is None or batch_chunks >= self.batch_size * 8):
+                texts = [c.indexed_text() for _, chunks in batch for c in chunks]
+                vectors = self.encoder.encode(texts, batch_size=self.batch_size)
+                offset = 0
+                for document, chunks in batch:
+                    builder.add(document, chunks, vectors[offset : offset + len(chunks)])
+                    offset += len(chunks)
+                report.new_chunks += len(texts)
+                if progress:
+                    progress.advance(task, len(texts))
+                batch, batch_chunks = [], 0
+
+    def _manifest(
+        self,
+        number: int,
+        parent: int | None,
+        files: dict[str, FileRecord],
+        encoder_info: EncoderInfo,
+        chunking_info: ChunkingInfo,
+    ) -> Manifest:
+        return Manifest(
+            version=number,
+            parent=parent,
+            tandem_version=__version__,
+            encoder=encoder_info,
+            chunking=chunking_info,
+            files=files,
+        )

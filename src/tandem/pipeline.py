@@ -1,0 +1,294 @@
+"""`Tandem`: the library API that the CLI (and later the server) call.
+
+>>> from tandem import Tandem
+>>> bot = Tandem("tandem-index")                 # cheap: nothing loads until first use
+>>> answer = bot.ask("How long do refunds take?")  # doctest: +SKIP
+>>> answer.text, [c.source for c in answer.citations]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tandem.answer import ABSTAIN_TEXT, Answer, Citation
+from tandem.config import Settings
+from tandem.documents.chunking import Chunker
+from tandem.encode import Encoder, load_encoder, resolve_encoder
+from tandem.errors import IndexError_, InputError
+from tandem.generate.llamacpp import GenerationStats, LlamaCppGenerator
+from tandem.generate.prompt import ANSWER_GRAMMAR, PROMPT_VERSION, build_messages
+from tandem.index.layout import IndexLayout
+from tandem.index.snapshot import IndexSnapshot, SearchFilters
+from tandem.ingest import Ingestor, IngestReport
+from tandem.retrieve import HybridRetriever, Passage
+from tandem.verify.support import (
+    PreparedPassages,
+    SupportJudge,
+    strip_citation_marks,
+)
+
+_MODEL_DECLINED = re.compile(
+    r"doesn'?t cover|does not cover|not (?:mentioned|covered|provided|specified|stated)|"
+    r"no information|cannot answer|can'?t answer",
+    re.IGNORECASE,
+)
+_SENTENCE_DONE = re.compile(r"[.!?][\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n")
+
+
+@dataclass(frozen=True)
+class AnswerEvent:
+    """Streamed by `ask_stream`: verified sentences as they are ready, then the full answer."""
+
+    kind: str  # "sentence" | "answer"
+    text: str = ""
+    answer: Answer | None = None
+
+
+class Tandem:
+    """Grounded question answering over one index folder."""
+
+    def __init__(
+        self, index_dir: str | Path | None = None, settings: Settings | None = None
+    ) -> None:
+        self.settings = settings or Settings.load()
+        if index_dir is not None:
+            self.settings = self.settings.model_copy(update={"index_dir": Path(index_dir)})
+        self.layout = IndexLayout(self.settings.index_dir)
+        self._encoder: Encoder | None = None
+        self._generator: LlamaCppGenerator | None = None
+        self._snapshot: IndexSnapshot | None = None
+        self._snapshot_name = ""
+
+    # -- components, loaded on first use -------------------------------------------------------
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            s = self.settings
+            self._encoder = load_encoder(s.encoder, s.encoder_backend, s.encoder_threads)
+        return self._encoder
+
+    @property
+    def generator(self) -> LlamaCppGenerator:
+        if self._generator is None:
+            s = self.settings
+            self._generator = LlamaCppGenerator(s.generator, s.generator_threads, s.context_tokens)
+        return self._generator
+
+    @property
+    def snapshot(self) -> IndexSnapshot:
+        """The current index version; reopened when an ingest publishes a newer one."""
+        name = self.layout.current_name()
+        if self._snapshot is None or name != self._snapshot_name:
+            snapshot = IndexSnapshot(self.layout.versions / name)
+            built = snapshot.manifest.encoder
+            configured = resolve_encoder(self.settings.encoder).model_id
+            if built.model_id != configured:
+                snapshot.close()
+                raise IndexError_(
+                    f"index {self.layout.root} was built with encoder {built.model_id}, but "
+                    f"{configured} is configured; re-index with `tandem ingest PATH --index NEW_DIR` "
+                    f"or set TANDEM_ENCODER to the encoder the index was built with"
+                )
+            if self._snapshot is not None:
+                self._snapshot.close()
+            self._snapshot, self._snapshot_name = snapshot, name
+        return self._snapshot
+
+    def retriever(self) -> HybridRetriever:
+        s = self.settings
+        return HybridRetriever(self.snapshot, self.encoder, s.search_mode, s.fusion, s.dense_weight)
+
+    # -- operations ---------------------------------------------------------------------------
+    def ingest(
+        self, paths: list[Path], tags: tuple[str, ...] = (), show_progress: bool = False
+    ) -> IngestReport:
+        s = self.settings
+        chunker = Chunker(self.encoder, s.chunk_tokens, s.chunk_overlap)
+        ingestor = Ingestor(
+            s.index_dir, self.encoder, chunker, s.keep_versions, s.encode_batch_size
+        )
+        return ingestor.ingest(paths, tags, show_progress)
+
+    def search(
+        self,
+        query: str,
+        k: int | None = None,
+        filters: SearchFilters | None = None,
+        mode: str | None = None,
+    ) -> list[Passage]:
+        query = self._validate(query)
+        return self.retriever().search(query, k or self.settings.top_k, filters, mode).passages
+
+    def ask(self, question: str, filters: SearchFilters | None = None) -> Answer:
+        answer = None
+        for event in self.ask_stream(question, filters):
+            answer = event.answer or answer
+        assert answer is not None
+        return answer
+
+    def ask_stream(
+        self, question: str, filters: SearchFilters | None = None
+    ) -> Iterator[AnswerEvent]:
+        """Retrieve, generate, verify each sentence as it completes, then yield the Answer."""
+        started = time.perf_counter()
+        question = self._validate(question)
+        s = self.settings
+        result = self.retriever().search(question, s.top_k, filters)
+        passages = result.passages
+        timings = dict(result.timings)
+        timings["retrieve_ms"] = (time.perf_counter() - started) * 1000
+        versions: dict[str, str | int] = {
+            "index_version": self.snapshot.version,
+            "encoder": f"{self.encoder.model_id} ({self.encoder.backend})",
+            "prompt": PROMPT_VERSION,
+        }
+        confidence = max((p.dense_score for p in passages), default=0.0)
+        diagnostics: dict = {"retrieval_confidence": round(confidence, 4)}
+
+        def finish(
+            text: str, citations: list[Citation], reason: str, mode: str, draft: str = ""
+        ) -> Answer:
+            timings["total_ms"] = (time.perf_counter() - started) * 1000
+            return Answer(
+                question,
+                text,
+                citations,
+                passages,
+                not citations,
+                reason,
+                mode,
+                timings,
+                versions,
+                draft,
+                diagnostics,
+            )
+
+        if not passages or confidence < s.min_retrieval_score:
+            answer = finish(ABSTAIN_TEXT, [], "low_retrieval_confidence", "abstained")
+            yield AnswerEvent("sentence", answer.text)
+            yield AnswerEvent("answer", answer=answer)
+            return
+
+        verify_started = time.perf_counter()
+        prepared = SupportJudge(self.encoder).prepare(
+            [p.chunk.text for p in passages[: s.prompt_passages]]
+        )
+        timings["verify_ms"] = (time.perf_counter() - verify_started) * 1000
+        versions["generator"] = self.generator.model_id
+        stats = GenerationStats()
+        messages = build_messages(question, passages[: s.prompt_passages])
+        citations: list[Citation] = []
+        kept: list[str] = []
+        draft, pending = "", ""
+        sentence_log: list[dict] = []
+        for piece in self.generator.stream(messages, s.max_answer_tokens, stats, ANSWER_GRAMMAR):
+            draft += piece
+            pending += piece
+            while (match := _SENTENCE_DONE.search(pending)) is not None:
+                sentence, pending = pending[: match.end()].strip(), pending[match.end() :]
+                emitted = self._verify(
+                    sentence, prepared, passages, citations, sentence_log, timings
+                )
+                if emitted:
+                    kept.append(emitted)
+                    yield AnswerEvent("sentence", emitted)
+        if pending.strip():
+            emitted = self._verify(
+                pending.strip(), prepared, passages, citations, sentence_log, timings
+            )
+            if emitted:
+                kept.append(emitted)
+                yield AnswerEvent("sentence", emitted)
+        timings["generate_ms"] = stats.total_ms
+        timings["first_token_ms"] = stats.first_token_ms
+        diagnostics.update(
+            sentences=sentence_log,
+            prompt_tokens=stats.prompt_tokens,
+            completion_tokens=stats.completion_tokens,
+            decode_tokens_per_s=round(stats.decode_tokens_per_s, 1),
+            model_declined=bool(_MODEL_DECLINED.search(draft)),
+        )
+        if kept:
+            answer = finish(" ".join(kept), citations, "supported", "generated", draft)
+        else:
+            answer = self._fallback(
+                question, result.query_vector, prepared, passages, finish, draft
+            )
+            yield AnswerEvent("sentence", answer.text)
+        yield AnswerEvent("answer", answer=answer)
+
+    # -- steps --------------------------------------------------------------------------------
+    def _validate(self, question: str) -> str:
+        question = (question or "").strip()
+        if not question:
+            raise InputError(
+                'the question is empty; ask something, e.g. `tandem ask "How do refunds work?"`'
+            )
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise InputError(
+                f"the question is {len(question):,} characters long; the limit is {limit:,} "
+                "(shorten it, or raise TANDEM_MAX_QUESTION_CHARS)"
+            )
+        return question
+
+    def _verify(
+        self,
+        sentence: str,
+        prepared: PreparedPassages,
+        passages: list[Passage],
+        citations: list[Citation],
+        log: list[dict],
+        timings: dict[str, float],
+    ) -> str | None:
+        """Keep a draft sentence only if a retrieved passage supports it; cite that passage."""
+        started = time.perf_counter()
+        clean, _ = strip_citation_marks(sentence)
+        if not clean or _MODEL_DECLINED.search(clean):
+            log.append({"sentence": clean, "support": 0.0, "kept": False})
+            return None
+        row = prepared.score([clean])[0]
+        best = max(row, key=lambda support: support.score)
+        kept = best.score >= self.settings.min_support
+        log.append(
+            {
+                "sentence": clean,
+                "support": round(best.score, 4),
+                "semantic": round(best.semantic, 4),
+                "lexical": round(best.lexical, 4),
+                "numbers_ok": best.numbers_ok,
+                "passage": passages[best.passage_index].chunk.chunk_id,
+                "kept": kept,
+            }
+        )
+        timings["verify_ms"] = (
+            timings.get("verify_ms", 0.0) + (time.perf_counter() - started) * 1000
+        )
+        if not kept:
+            return None
+        chunk_id = passages[best.passage_index].chunk.chunk_id
+        number = next(
+            (c.number for c in citations if c.chunk_id == chunk_id),
+            len({c.chunk_id for c in citations}) + 1,
+        )
+        citations.append(Citation.of(number, passages[best.passage_index], clean, best.score))
+        return f"{clean.rstrip()} [{number}]"
+
+    def _fallback(self, question, query_vector, prepared, passages, finish, draft) -> Answer:
+        """No draft sentence was supported: quote the best passage sentence, or abstain."""
+        s = self.settings
+        index, sentence, similarity = prepared.best_sentence(query_vector, s.prompt_passages)
+        finish_diag = {"extractive_similarity": round(similarity, 4)}
+        if sentence and similarity >= s.min_extractive_similarity:
+            citation = Citation.of(1, passages[index], sentence, similarity)
+            answer = finish(
+                f"{sentence} [1]", [citation], "extractive_fallback", "extractive", draft
+            )
+        else:
+            answer = finish(ABSTAIN_TEXT, [], "unsupported_draft", "abstained", draft)
+        answer.diagnostics.update(finish_diag)
+        return answer

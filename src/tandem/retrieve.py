@@ -1,0 +1,142 @@
+"""Hybrid retrieval: dense cosine and BM25 side by side, fused by rank."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tandem.documents.models import Chunk
+from tandem.encode import Encoder
+from tandem.index.fusion import normalised_score_fusion, reciprocal_rank_fusion, top_rows
+from tandem.index.snapshot import IndexSnapshot, SearchFilters
+
+CANDIDATES = 100
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with every score that ranked it."""
+
+    chunk: Chunk
+    rank: int
+    score: float
+    dense_score: float
+    lexical_score: float
+    dense_rank: int | None
+    lexical_rank: int | None
+
+    def to_dict(self) -> dict:
+        c = self.chunk
+        return {
+            "rank": self.rank,
+            "chunk_id": c.chunk_id,
+            "doc_id": c.doc_id,
+            "source": c.source,
+            "title": c.title,
+            "heading_path": list(c.heading_path),
+            "page": c.page,
+            "start": c.start,
+            "end": c.end,
+            "text": c.text,
+            "score": round(self.score, 6),
+            "dense_score": round(self.dense_score, 6),
+            "lexical_score": round(self.lexical_score, 6),
+            "dense_rank": self.dense_rank,
+            "lexical_rank": self.lexical_rank,
+        }
+
+
+@dataclass
+class SearchResult:
+    passages: list[Passage]
+    timings: dict[str, float] = field(default_factory=dict)
+    query_vector: np.ndarray | None = None
+
+
+class HybridRetriever:
+    """Searches one index snapshot with one encoder.
+
+    >>> retriever = HybridRetriever(snapshot, encoder)  # doctest: +SKIP
+    >>> retriever.search("how long do refunds take?", k=5).passages[0].chunk.doc_id  # doctest: +SKIP
+    'billing/refunds.md'
+    """
+
+    def __init__(
+        self,
+        snapshot: IndexSnapshot,
+        encoder: Encoder,
+        mode: str = "hybrid",
+        fusion: str = "rrf",
+        dense_weight: float = 0.5,
+    ) -> None:
+        self.snapshot = snapshot
+        self.encoder = encoder
+        self.mode = mode
+        self.fusion = fusion
+        self.dense_weight = dense_weight
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        filters: SearchFilters | None = None,
+        mode: str | None = None,
+        query_vector: np.ndarray | None = None,
+    ) -> SearchResult:
+        mode = mode or self.mode
+        timings: dict[str, float] = {}
+        mask = self.snapshot.mask(filters) if filters else None
+        size = self.snapshot.size
+        dense = lexical = np.zeros(size, dtype=np.float32)
+        if mode in ("hybrid", "dense") or query_vector is None:
+            started = time.perf_counter()
+            if query_vector is None:
+                query_vector = self.encoder.encode([query])[0]
+            timings["encode_ms"] = (time.perf_counter() - started) * 1000
+        if mode in ("hybrid", "dense") and size:
+            started = time.perf_counter()
+            dense = np.asarray(self.snapshot.vectors @ query_vector, dtype=np.float32)
+            timings["dense_ms"] = (time.perf_counter() - started) * 1000
+        if mode in ("hybrid", "bm25") and size:
+            started = time.perf_counter()
+            lexical = self.snapshot.lexical.scores(query)
+            timings["lexical_ms"] = (time.perf_counter() - started) * 1000
+
+        started = time.perf_counter()
+        depth = max(CANDIDATES, k)
+        dense_top = top_rows(dense, depth, mask) if mode != "bm25" else np.zeros(0, np.int64)
+        lexical_top = (
+            top_rows(lexical, depth, (lexical > 0) if mask is None else mask & (lexical > 0))
+            if mode != "dense"
+            else np.zeros(0, np.int64)
+        )
+        if mode == "dense":
+            fused = {int(r): float(dense[r]) for r in dense_top}
+        elif mode == "bm25":
+            fused = {int(r): float(lexical[r]) for r in lexical_top}
+        elif self.fusion == "weighted":
+            candidates = np.union1d(dense_top, lexical_top)
+            fused = normalised_score_fusion(dense, lexical, candidates, self.dense_weight)
+        else:
+            weights = [2 * self.dense_weight, 2 * (1 - self.dense_weight)]
+            fused = reciprocal_rank_fusion([dense_top, lexical_top], weights)
+        best = sorted(fused.items(), key=lambda item: -item[1])[:k]
+        dense_rank = {int(r): i + 1 for i, r in enumerate(dense_top)}
+        lexical_rank = {int(r): i + 1 for i, r in enumerate(lexical_top)}
+        chunks = self.snapshot.chunks([row for row, _ in best])
+        passages = [
+            Passage(
+                chunk=chunk,
+                rank=i + 1,
+                score=score,
+                dense_score=float(dense[row]),
+                lexical_score=float(lexical[row]),
+                dense_rank=dense_rank.get(row),
+                lexical_rank=lexical_rank.get(row),
+            )
+            for i, ((row, score), chunk) in enumerate(zip(best, chunks, strict=True))
+        ]
+        timings["fusion_ms"] = (time.perf_counter() - started) * 1000
+        return SearchResult(passages, timings, query_vector)

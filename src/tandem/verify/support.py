@@ -1,0 +1,102 @@
+"""The encoder checks the decoder: how well does a passage back an answer sentence?
+
+Support combines meaning (cosine of the sentence to the closest sentence of the passage) and
+wording (share of the sentence's content words found in the passage). A number in the sentence
+that the passage does not contain halves the score: small decoders invent figures.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from tandem.encode import Encoder
+from tandem.index.lexical import terms
+
+_SENTENCE = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
+_CITATION_MARK = re.compile(r"\s*\[(\d+)\]")
+_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+
+
+def strip_citation_marks(sentence: str) -> tuple[str, list[int]]:
+    """Remove [n] markers, returning the clean sentence and the numbers it cited."""
+    numbers = [int(n) for n in _CITATION_MARK.findall(sentence)]
+    return _CITATION_MARK.sub("", sentence).strip(), numbers
+
+
+def numbers_in(text: str) -> set[str]:
+    return {n.replace(",", "") for n in _NUMBER.findall(text)}
+
+
+@dataclass(frozen=True)
+class Support:
+    passage_index: int
+    score: float
+    semantic: float
+    lexical: float
+    numbers_ok: bool
+
+
+class PreparedPassages:
+    """Passage sentences embedded once per question, then scored against any number of sentences."""
+
+    def __init__(self, encoder: Encoder, passages: list[str], semantic_weight: float) -> None:
+        self.encoder = encoder
+        self.semantic_weight = semantic_weight
+        self.pieces = [split_sentences(p) or [p] for p in passages]
+        self.flat = [s for group in self.pieces for s in group]
+        self.vectors = encoder.encode(self.flat) if self.flat else np.zeros((0, encoder.dimension))
+        self.bounds = np.cumsum([0, *[len(g) for g in self.pieces]])
+        self.terms = [set(t) for t in terms(passages)] if passages else []
+        self.numbers = [numbers_in(p) for p in passages]
+
+    def best_sentence(self, query_vector: np.ndarray, within: int) -> tuple[int, str, float]:
+        """(passage index, sentence, cosine) of the sentence closest to the query in the first
+        `within` passages: the extractive fallback."""
+        end = int(self.bounds[min(within, len(self.pieces))])
+        if end == 0:
+            return 0, "", 0.0
+        scores = self.vectors[:end] @ query_vector
+        best = int(np.argmax(scores))
+        passage = int(np.searchsorted(self.bounds, best, side="right") - 1)
+        return passage, self.flat[best], float(scores[best])
+
+    def score(self, sentences: list[str]) -> list[list[Support]]:
+        """support[i][j]: how well passage j backs sentence i."""
+        if not sentences or not self.flat:
+            return [[] for _ in sentences]
+        similarity = self.encoder.encode(sentences) @ self.vectors.T
+        result: list[list[Support]] = []
+        for i, words_list in enumerate(terms(sentences)):
+            words, needed = set(words_list), numbers_in(sentences[i])
+            row = []
+            for j in range(len(self.pieces)):
+                semantic = float(similarity[i, self.bounds[j] : self.bounds[j + 1]].max())
+                lexical = len(words & self.terms[j]) / len(words) if words else 0.0
+                numbers_ok = needed <= self.numbers[j]
+                mixed = self.semantic_weight * semantic + (1 - self.semantic_weight) * lexical
+                row.append(
+                    Support(j, mixed if numbers_ok else mixed / 2, semantic, lexical, numbers_ok)
+                )
+            result.append(row)
+        return result
+
+
+class SupportJudge:
+    """Scores sentence-passage pairs with the retrieval encoder and BM25's analyser."""
+
+    def __init__(self, encoder: Encoder, semantic_weight: float = 0.5) -> None:
+        self.encoder = encoder
+        self.semantic_weight = semantic_weight
+
+    def prepare(self, passages: list[str]) -> PreparedPassages:
+        return PreparedPassages(self.encoder, passages, self.semantic_weight)
+
+    def judge(self, sentences: list[str], passages: list[str]) -> list[list[Support]]:
+        return self.prepare(passages).score(sentences)
