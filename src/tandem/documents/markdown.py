@@ -56,7 +56,7 @@ def load_markdown(path: Path, doc_id: str) -> list[Document]:
         if heading:
             flush(offset)
             level, name = len(heading.group(1)), heading.group(2).strip()
-            if level == 1 and not title:
+            if level == 1 and (not title or name == title):
                 title = name
                 headings.clear()
             else:
