@@ -20,7 +20,7 @@ def settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
-def encoder(settings: Settings):  # noqa: ANN201
+def encoder(settings: Settings):
     return load_encoder(settings.encoder, settings.encoder_backend, settings.encoder_threads)
 
 
@@ -33,7 +33,7 @@ def kb(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_tandem(tmp_path: Path, settings: Settings, encoder):  # noqa: ANN201
+def make_tandem(tmp_path: Path, settings: Settings, encoder):
     """Build a Tandem over a temp index folder that shares the session's loaded encoder."""
     from tandem.pipeline import Tandem
 

@@ -10,7 +10,7 @@ from tandem.answer import ABSTAIN_TEXT
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory: pytest.TempPathFactory, settings, encoder):  # noqa: ANN001, ANN201
+def bot(tmp_path_factory: pytest.TempPathFactory, settings, encoder):
     from tandem.pipeline import Tandem
 
     from .conftest import DATA
@@ -21,7 +21,7 @@ def bot(tmp_path_factory: pytest.TempPathFactory, settings, encoder):  # noqa: A
     return tandem
 
 
-def test_answer_cites_the_passage_that_backs_it(bot) -> None:  # noqa: ANN001
+def test_answer_cites_the_passage_that_backs_it(bot) -> None:
     answer = bot.ask("How long does the frame warranty last?")
     assert not answer.abstained, answer.to_dict()
     assert answer.citations and answer.citations[0].doc_id == "warranty.txt"
@@ -35,7 +35,7 @@ def test_answer_cites_the_passage_that_backs_it(bot) -> None:  # noqa: ANN001
     assert answer.timings["generate_ms"] > 0 and answer.diagnostics["completion_tokens"] > 0
 
 
-def test_streaming_yields_verified_sentences_then_the_answer(bot) -> None:  # noqa: ANN001
+def test_streaming_yields_verified_sentences_then_the_answer(bot) -> None:
     events = list(bot.ask_stream("Which error means the speed sensor lost the magnet?"))
     assert events[-1].kind == "answer" and events[-1].answer is not None
     sentences = [e.text for e in events if e.kind == "sentence"]
@@ -43,12 +43,12 @@ def test_streaming_yields_verified_sentences_then_the_answer(bot) -> None:  # no
     assert events[-1].answer.citations[0].doc_id == "art-101"
 
 
-def test_unrelated_question_abstains(bot) -> None:  # noqa: ANN001
+def test_unrelated_question_abstains(bot) -> None:
     answer = bot.ask("What is the boiling point of mercury in Kelvin?")
     assert answer.abstained and answer.text == ABSTAIN_TEXT and not answer.citations
 
 
-def test_answer_json_shape(bot) -> None:  # noqa: ANN001
+def test_answer_json_shape(bot) -> None:
     data = bot.ask("Can I pay in instalments?").to_dict()
     assert set(data) >= {"answer", "citations", "passages", "abstained", "timings_ms", "versions"}
     if not data["abstained"]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from tandem.documents.chunking import Chunker
 from tandem.documents.loaders import load_documents
 from tandem.documents.models import Block, Document
@@ -9,7 +11,7 @@ from tandem.documents.models import Block, Document
 from .conftest import DATA
 
 
-def test_chunks_are_exact_spans_with_provenance(encoder) -> None:  # noqa: ANN001
+def test_chunks_are_exact_spans_with_provenance(encoder) -> None:
     (doc,) = load_documents(DATA / "kb" / "refunds.md", "refunds.md")
     chunks = Chunker(encoder, max_tokens=64, overlap=8).chunk(doc)
     assert [c.heading_path for c in chunks] == [(), ("Refund timing",), ("Exceptions", "Custom paint")]
@@ -20,7 +22,7 @@ def test_chunks_are_exact_spans_with_provenance(encoder) -> None:  # noqa: ANN00
     assert chunks[1].indexed_text().startswith("Refunds and returns > Refund timing\n")
 
 
-def test_long_sections_split_under_budget_with_overlap(encoder) -> None:  # noqa: ANN001
+def test_long_sections_split_under_budget_with_overlap(encoder) -> None:
     sentences = [f"Sentence number {i} explains one more detail of the warranty terms." for i in range(60)]
     text = " ".join(sentences)
     doc = Document("long.md", "long.md", "Long", text, [Block(0, len(text), ("Terms",))], "markdown")
@@ -28,13 +30,13 @@ def test_long_sections_split_under_budget_with_overlap(encoder) -> None:  # noqa
     assert len(chunks) > 5
     counts = encoder.token_spans([c.text for c in chunks])
     assert all(len(spans) <= 64 for spans in counts)
-    for first, second in zip(chunks, chunks[1:], strict=False):
+    for first, second in itertools.pairwise(chunks):
         assert second.start < first.end, "consecutive chunks should overlap"
         assert doc.text[second.start : second.end] == second.text
     assert chunks[-1].end == len(text)
 
 
-def test_pdf_chunks_keep_page_numbers(encoder) -> None:  # noqa: ANN001
+def test_pdf_chunks_keep_page_numbers(encoder) -> None:
     (doc,) = load_documents(DATA / "kb" / "guides" / "battery-care.pdf", "battery-care.pdf")
     chunks = Chunker(encoder).chunk(doc)
     assert {c.page for c in chunks} == {1, 2}

@@ -51,7 +51,9 @@ def test_search_json(built_index: Path) -> None:
 def test_batch_search_prints_a_trec_run(built_index: Path, tmp_path: Path) -> None:
     queries = tmp_path / "q.jsonl"
     queries.write_text('{"_id": "q1", "text": "brake pads squeal"}\n{"_id": "q2", "text": "E04 magnet"}\n')
-    result = tandem("search", "--index", str(built_index), "--queries", str(queries), "--k", "3", "--format", "trec")
+    result = tandem(
+        "search", "--index", str(built_index), "--queries", str(queries), "--k", "3", "--format", "trec"
+    )
     assert result.returncode == 0, result.stderr
     lines = [line.split() for line in result.stdout.splitlines()]
     assert len(lines) == 6

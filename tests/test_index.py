@@ -20,7 +20,7 @@ from tandem.index.snapshot import SearchFilters
 from .conftest import DATA
 
 
-def test_ingest_every_format_then_hybrid_search(make_tandem, kb: Path) -> None:  # noqa: ANN001
+def test_ingest_every_format_then_hybrid_search(make_tandem, kb: Path) -> None:
     bot = make_tandem()
     report = bot.ingest([kb])
     assert report.ok and report.published and report.version == 1
@@ -39,7 +39,7 @@ def test_ingest_every_format_then_hybrid_search(make_tandem, kb: Path) -> None: 
         assert bot.search("error E04 speed sensor magnet", k=1, mode=mode)[0].chunk.doc_id == "art-101"
 
 
-def test_reingest_skips_unchanged_replaces_changed_drops_deleted(make_tandem, kb: Path) -> None:  # noqa: ANN001
+def test_reingest_skips_unchanged_replaces_changed_drops_deleted(make_tandem, kb: Path) -> None:
     bot = make_tandem()
     bot.ingest([kb])
     again = bot.ingest([kb])
@@ -59,7 +59,7 @@ def test_reingest_skips_unchanged_replaces_changed_drops_deleted(make_tandem, kb
     assert bot.search("gift card expiry", k=1)[0].chunk.doc_id == "new.md"
 
 
-def test_ingesting_another_folder_keeps_the_first(make_tandem, kb: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_ingesting_another_folder_keeps_the_first(make_tandem, kb: Path, tmp_path: Path) -> None:
     other = tmp_path / "other"
     other.mkdir()
     (other / "extra.md").write_text("# Extra\n\nThe showroom in Lyon opens at 10:00.\n")
@@ -70,7 +70,7 @@ def test_ingesting_another_folder_keeps_the_first(make_tandem, kb: Path, tmp_pat
     assert {"refunds.md", "extra.md"} <= set(bot.snapshot.doc_ids)
 
 
-def test_filters_by_source_glob_and_tag(make_tandem, kb: Path) -> None:  # noqa: ANN001
+def test_filters_by_source_glob_and_tag(make_tandem, kb: Path) -> None:
     bot = make_tandem()
     bot.ingest([kb], tags=("kb",))
     only_guides = bot.search("refund", k=10, filters=SearchFilters(sources=("guides/*",)))
@@ -81,7 +81,7 @@ def test_filters_by_source_glob_and_tag(make_tandem, kb: Path) -> None:  # noqa:
     assert all("kb" in p.chunk.tags for p in bot.search("battery", k=3))
 
 
-def test_bad_inputs_are_skipped_and_reported(make_tandem, tmp_path: Path) -> None:  # noqa: ANN001
+def test_bad_inputs_are_skipped_and_reported(make_tandem, tmp_path: Path) -> None:
     bad = tmp_path / "bad"
     shutil.copytree(DATA / "bad", bad)
     bot = make_tandem()
@@ -94,7 +94,7 @@ def test_bad_inputs_are_skipped_and_reported(make_tandem, tmp_path: Path) -> Non
     assert bot.search("is this fine", k=1)[0].chunk.doc_id == "good-faq.csv"
 
 
-def test_nothing_ingestible_is_not_ok_and_leaves_no_index(make_tandem, tmp_path: Path) -> None:  # noqa: ANN001
+def test_nothing_ingestible_is_not_ok_and_leaves_no_index(make_tandem, tmp_path: Path) -> None:
     bad = tmp_path / "bad"
     shutil.copytree(DATA / "bad", bad)
     (bad / "good-faq.csv").unlink()
@@ -104,7 +104,7 @@ def test_nothing_ingestible_is_not_ok_and_leaves_no_index(make_tandem, tmp_path:
     assert not IndexLayout(tmp_path / "index").exists()
 
 
-def test_opening_with_another_encoder_says_reindex(make_tandem, kb: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_opening_with_another_encoder_says_reindex(make_tandem, kb: Path, tmp_path: Path) -> None:
     bot = make_tandem()
     bot.ingest([kb])
     manifest_path = bot.layout.current_folder() / "manifest.json"
@@ -118,13 +118,13 @@ def test_opening_with_another_encoder_says_reindex(make_tandem, kb: Path, tmp_pa
         fresh.ingest([kb])
 
 
-def test_second_writer_is_refused(make_tandem, kb: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_second_writer_is_refused(make_tandem, kb: Path, tmp_path: Path) -> None:
     layout = IndexLayout(tmp_path / "index")
     with layout.write_lock(), pytest.raises(IndexError_, match="another ingest"):
         make_tandem().ingest([kb])
 
 
-def test_killed_ingest_leaves_previous_version_readable(make_tandem, kb: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_killed_ingest_leaves_previous_version_readable(make_tandem, kb: Path, tmp_path: Path) -> None:
     bot = make_tandem()
     bot.ingest([kb])
     many = tmp_path / "many"

@@ -72,9 +72,7 @@ class Answer:
             "abstained": self.abstained,
             "reason": self.reason,
             "mode": self.mode,
-            "citations": [
-                {**asdict(c), "heading_path": list(c.heading_path)} for c in self.citations
-            ],
+            "citations": [{**asdict(c), "heading_path": list(c.heading_path)} for c in self.citations],
             "passages": [p.to_dict() for p in self.passages],
             "timings_ms": {k: round(v, 2) for k, v in self.timings.items()},
             "versions": self.versions,

@@ -60,8 +60,5 @@ def run_queries(
                 out.write(f"{ident} Q0 {doc_id} {rank} {score:.6f} {tag}\n")
         else:
             out.write(
-                json.dumps(
-                    {"_id": ident, "results": [{"doc_id": d, "score": s} for d, s in ranking]}
-                )
-                + "\n"
+                json.dumps({"_id": ident, "results": [{"doc_id": d, "score": s} for d, s in ranking]}) + "\n"
             )

@@ -22,9 +22,7 @@ app = typer.Typer(
 
 IndexOption = Annotated[
     Path | None,
-    typer.Option(
-        "--index", "-i", help="Index folder (default: $TANDEM_INDEX_DIR or ./tandem-index)."
-    ),
+    typer.Option("--index", "-i", help="Index folder (default: $TANDEM_INDEX_DIR or ./tandem-index)."),
 ]
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML settings file.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -50,9 +48,7 @@ def _filters(source: list[str] | None, tag: list[str] | None) -> SearchFilters |
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
     index: IndexOption = None,
-    tag: Annotated[
-        list[str] | None, typer.Option("--tag", help="Tag every ingested document.")
-    ] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Tag every ingested document.")] = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -77,9 +73,7 @@ def search(
     queries: Annotated[
         Path | None, typer.Option(help="JSONL file of queries (`_id`, `text`) to run as a batch.")
     ] = None,
-    output_format: Annotated[
-        str, typer.Option("--format", help="Batch output: trec or jsonl.")
-    ] = "trec",
+    output_format: Annotated[str, typer.Option("--format", help="Batch output: trec or jsonl.")] = "trec",
     source: SourceOption = None,
     tag: TagOption = None,
     config: ConfigOption = None,

@@ -54,9 +54,7 @@ class Settings(BaseSettings):
     def load(cls, path: Path | None = None, **overrides: Any) -> Settings:
         """Defaults < TOML file < environment < explicit overrides (e.g. CLI flags)."""
         file_values: dict[str, Any] = {}
-        candidate = path or (
-            Path(os.environ["TANDEM_CONFIG"]) if "TANDEM_CONFIG" in os.environ else None
-        )
+        candidate = path or (Path(os.environ["TANDEM_CONFIG"]) if "TANDEM_CONFIG" in os.environ else None)
         if candidate is None and Path("tandem.toml").is_file():
             candidate = Path("tandem.toml")
         if candidate is not None:

@@ -112,9 +112,7 @@ class Ingestor:
                 found.setdefault(str(file_path.resolve()), (file_path, relative, root.resolve()))
         report.files_seen = len(found)
         if not found and not roots:
-            raise InputError(
-                "nothing to ingest: " + "; ".join(f"{p} {r}" for p, r in report.skipped)
-            )
+            raise InputError("nothing to ingest: " + "; ".join(f"{p} {r}" for p, r in report.skipped))
 
         with self.layout.write_lock():
             self.layout.remove_stale_builds()
@@ -146,10 +144,7 @@ class Ingestor:
                     f"(dimension {built.dimension}) but {encoder_info.model_id} is configured; "
                     "ingest into a new --index folder or configure the original encoder"
                 )
-            reuse = (
-                built.backend == encoder_info.backend
-                and previous.manifest.chunking == chunking_info
-            )
+            reuse = built.backend == encoder_info.backend and previous.manifest.chunking == chunking_info
         old_files = previous.manifest.files if previous else {}
         resolved_roots = [r.resolve() for r in roots]
 
@@ -176,9 +171,7 @@ class Ingestor:
                 keep[key] = record
             else:
                 root = Path(record.root)
-                relative = (
-                    Path(key).relative_to(root).as_posix() if root.is_dir() else Path(key).name
-                )
+                relative = Path(key).relative_to(root).as_posix() if root.is_dir() else Path(key).name
                 todo.append((key, Path(key), relative, "", root))
 
         if not todo and not report.files_deleted and previous is not None:
@@ -205,9 +198,7 @@ class Ingestor:
                     documents = load_documents(path, relative)
                     digest = digest or file_sha256(path)
                 except (DocumentError, OSError) as exc:
-                    problem = (
-                        exc.problem if isinstance(exc, DocumentError) else f"cannot be read: {exc}"
-                    )
+                    problem = exc.problem if isinstance(exc, DocumentError) else f"cannot be read: {exc}"
                     if key in old_files and reuse:
                         problem += "; kept the previously indexed version"
                         for doc_id in old_files[key].doc_ids:
@@ -263,7 +254,7 @@ class Ingestor:
     ) -> None:
         """Chunk and embed parsed documents in bounded batches, adding them to the build."""
         pending: list[tuple[Document, list[Chunk]]] = []
-        for key, path, digest, root, documents in parsed:
+        for key, _path, digest, root, documents in parsed:
             for document in documents:
                 pending.append((document, self.chunker.chunk(document)))
             files[key] = FileRecord(

@@ -51,9 +51,7 @@ class AnswerEvent:
 class Tandem:
     """Grounded question answering over one index folder."""
 
-    def __init__(
-        self, index_dir: str | Path | None = None, settings: Settings | None = None
-    ) -> None:
+    def __init__(self, index_dir: str | Path | None = None, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.load()
         if index_dir is not None:
             self.settings = self.settings.model_copy(update={"index_dir": Path(index_dir)})
@@ -108,9 +106,7 @@ class Tandem:
     ) -> IngestReport:
         s = self.settings
         chunker = Chunker(self.encoder, s.chunk_tokens, s.chunk_overlap)
-        ingestor = Ingestor(
-            s.index_dir, self.encoder, chunker, s.keep_versions, s.encode_batch_size
-        )
+        ingestor = Ingestor(s.index_dir, self.encoder, chunker, s.keep_versions, s.encode_batch_size)
         return ingestor.ingest(paths, tags, show_progress)
 
     def search(
@@ -130,9 +126,7 @@ class Tandem:
         assert answer is not None
         return answer
 
-    def ask_stream(
-        self, question: str, filters: SearchFilters | None = None
-    ) -> Iterator[AnswerEvent]:
+    def ask_stream(self, question: str, filters: SearchFilters | None = None) -> Iterator[AnswerEvent]:
         """Retrieve, generate, verify each sentence as it completes, then yield the Answer."""
         started = time.perf_counter()
         question = self._validate(question)
@@ -149,9 +143,7 @@ class Tandem:
         confidence = max((p.dense_score for p in passages), default=0.0)
         diagnostics: dict = {"retrieval_confidence": round(confidence, 4)}
 
-        def finish(
-            text: str, citations: list[Citation], reason: str, mode: str, draft: str = ""
-        ) -> Answer:
+        def finish(text: str, citations: list[Citation], reason: str, mode: str, draft: str = "") -> Answer:
             timings["total_ms"] = (time.perf_counter() - started) * 1000
             return Answer(
                 question,
@@ -174,9 +166,7 @@ class Tandem:
             return
 
         verify_started = time.perf_counter()
-        prepared = SupportJudge(self.encoder).prepare(
-            [p.chunk.text for p in passages[: s.prompt_passages]]
-        )
+        prepared = SupportJudge(self.encoder).prepare([p.chunk.text for p in passages[: s.prompt_passages]])
         timings["verify_ms"] = (time.perf_counter() - verify_started) * 1000
         versions["generator"] = self.generator.model_id
         stats = GenerationStats()
@@ -190,16 +180,12 @@ class Tandem:
             pending += piece
             while (match := _SENTENCE_DONE.search(pending)) is not None:
                 sentence, pending = pending[: match.end()].strip(), pending[match.end() :]
-                emitted = self._verify(
-                    sentence, prepared, passages, citations, sentence_log, timings
-                )
+                emitted = self._verify(sentence, prepared, passages, citations, sentence_log, timings)
                 if emitted:
                     kept.append(emitted)
                     yield AnswerEvent("sentence", emitted)
         if pending.strip():
-            emitted = self._verify(
-                pending.strip(), prepared, passages, citations, sentence_log, timings
-            )
+            emitted = self._verify(pending.strip(), prepared, passages, citations, sentence_log, timings)
             if emitted:
                 kept.append(emitted)
                 yield AnswerEvent("sentence", emitted)
@@ -211,13 +197,12 @@ class Tandem:
             completion_tokens=stats.completion_tokens,
             decode_tokens_per_s=round(stats.decode_tokens_per_s, 1),
             model_declined=bool(_MODEL_DECLINED.search(draft)),
+            extractive_similarity=round(prepared.best_sentence(result.query_vector, s.prompt_passages)[2], 4),
         )
         if kept:
             answer = finish(" ".join(kept), citations, "supported", "generated", draft)
         else:
-            answer = self._fallback(
-                question, result.query_vector, prepared, passages, finish, draft
-            )
+            answer = self._fallback(question, result.query_vector, prepared, passages, finish, draft)
             yield AnswerEvent("sentence", answer.text)
         yield AnswerEvent("answer", answer=answer)
 
@@ -225,9 +210,7 @@ class Tandem:
     def _validate(self, question: str) -> str:
         question = (question or "").strip()
         if not question:
-            raise InputError(
-                'the question is empty; ask something, e.g. `tandem ask "How do refunds work?"`'
-            )
+            raise InputError('the question is empty; ask something, e.g. `tandem ask "How do refunds work?"`')
         limit = self.settings.max_question_chars
         if len(question) > limit:
             raise InputError(
@@ -265,9 +248,7 @@ class Tandem:
                 "kept": kept,
             }
         )
-        timings["verify_ms"] = (
-            timings.get("verify_ms", 0.0) + (time.perf_counter() - started) * 1000
-        )
+        timings["verify_ms"] = timings.get("verify_ms", 0.0) + (time.perf_counter() - started) * 1000
         if not kept:
             return None
         chunk_id = passages[best.passage_index].chunk.chunk_id
@@ -282,13 +263,9 @@ class Tandem:
         """No draft sentence was supported: quote the best passage sentence, or abstain."""
         s = self.settings
         index, sentence, similarity = prepared.best_sentence(query_vector, s.prompt_passages)
-        finish_diag = {"extractive_similarity": round(similarity, 4)}
         if sentence and similarity >= s.min_extractive_similarity:
             citation = Citation.of(1, passages[index], sentence, similarity)
-            answer = finish(
-                f"{sentence} [1]", [citation], "extractive_fallback", "extractive", draft
-            )
+            answer = finish(f"{sentence} [1]", [citation], "extractive_fallback", "extractive", draft)
         else:
             answer = finish(ABSTAIN_TEXT, [], "unsupported_draft", "abstained", draft)
-        answer.diagnostics.update(finish_diag)
         return answer

@@ -106,9 +106,7 @@ class Chunker:
                 continue
             sentences = _sentence_spans(document.block_text(block), block.start)
             pieces = [document.text[s:e] for s, e in sentences]
-            for (s, e), token_spans in zip(
-                sentences, self.counter.token_spans(pieces), strict=True
-            ):
+            for (s, e), token_spans in zip(sentences, self.counter.token_spans(pieces), strict=True):
                 if len(token_spans) <= self.max_tokens:
                     units.append(_Unit(s, e, max(len(token_spans), 1)))
                     continue

@@ -47,9 +47,7 @@ def load_pdf(path: Path, doc_id: str) -> list[Document]:
         parts.append(page_text)
         length += len(page_text)
     if not blocks:
-        raise DocumentError(
-            str(path), "has no extractable text (a scanned PDF? run OCR on it first)"
-        )
+        raise DocumentError(str(path), "has no extractable text (a scanned PDF? run OCR on it first)")
     text = "\n\n".join(parts)
     if not title:
         first_line = text[: text.find("\n")] if "\n" in text else text

@@ -77,9 +77,7 @@ def load_jsonl(path: Path, doc_id: str) -> list[Document]:
     keys = list(records[0][1].keys())
     q_key, a_key = _pick(keys, QUESTION_KEYS), _pick(keys, ANSWER_KEYS)
     if q_key and a_key:
-        pairs = [
-            (str(r.get(q_key) or "").strip(), str(r.get(a_key) or "").strip()) for _, r in records
-        ]
+        pairs = [(str(r.get(q_key) or "").strip(), str(r.get(a_key) or "").strip()) for _, r in records]
         return [_faq_document(path, doc_id, [(q, a) for q, a in pairs if q and a])]
     documents: list[Document] = []
     seen: set[str] = set()

@@ -20,9 +20,7 @@ def load_encoder(name: str, backend: str, threads: int) -> Encoder:
         from tandem.encode.onnx_backend import OnnxEncoder
 
         return OnnxEncoder(files, threads, quantised=backend == "onnx-int8")
-    raise ConfigError(
-        f"encoder_backend must be one of {', '.join(BACKENDS)}. Currently it is {backend!r}."
-    )
+    raise ConfigError(f"encoder_backend must be one of {', '.join(BACKENDS)}. Currently it is {backend!r}.")
 
 
 __all__ = [

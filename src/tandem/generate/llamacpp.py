@@ -32,9 +32,7 @@ def resolve_gguf(name: str) -> tuple[Path, str]:
         return found[0], BUNDLED_GENERATOR_ID
     path = Path(name).expanduser()
     if not path.is_file() or path.suffix.lower() != ".gguf":
-        raise ModelError(
-            f"generator {name!r} is neither {BUNDLED_GENERATOR!r} nor an existing .gguf file"
-        )
+        raise ModelError(f"generator {name!r} is neither {BUNDLED_GENERATOR!r} nor an existing .gguf file")
     return path.resolve(), f"gguf:{path.name}"
 
 

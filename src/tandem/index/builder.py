@@ -62,9 +62,7 @@ class VersionBuilder:
         if not chunks:
             return
         if vectors.shape != (len(chunks), self.dimension):
-            raise ValueError(
-                f"expected {len(chunks)} vectors of {self.dimension}, got {vectors.shape}"
-            )
+            raise ValueError(f"expected {len(chunks)} vectors of {self.dimension}, got {vectors.shape}")
         start = self.rows
         self._db.executemany(
             "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -16,9 +16,7 @@ def top_rows(scores: np.ndarray, k: int, mask: np.ndarray | None = None) -> np.n
     return picked[np.argsort(-scores[picked], kind="stable")]
 
 
-def reciprocal_rank_fusion(
-    rankings: list[np.ndarray], weights: list[float], k: int = 60
-) -> dict[int, float]:
+def reciprocal_rank_fusion(rankings: list[np.ndarray], weights: list[float], k: int = 60) -> dict[int, float]:
     """Weighted RRF: sum of weight / (k + rank) over the rankings each row appears in."""
     fused: dict[int, float] = {}
     for ranking, weight in zip(rankings, weights, strict=True):
@@ -36,7 +34,5 @@ def normalised_score_fusion(
         low, high = float(values.min()), float(values.max())
         return (values - low) / (high - low) if high > low else np.zeros_like(values)
 
-    combined = dense_weight * scaled(dense[candidates]) + (1 - dense_weight) * scaled(
-        lexical[candidates]
-    )
+    combined = dense_weight * scaled(dense[candidates]) + (1 - dense_weight) * scaled(lexical[candidates])
     return dict(zip(candidates.tolist(), combined.tolist(), strict=True))

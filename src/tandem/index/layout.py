@@ -52,9 +52,7 @@ class IndexLayout:
     def current_name(self) -> str:
         pointer = self.root / "CURRENT"
         if not pointer.is_file():
-            raise IndexError_(
-                f"no index at {self.root}: run `tandem ingest PATH --index {self.root}` first"
-            )
+            raise IndexError_(f"no index at {self.root}: run `tandem ingest PATH --index {self.root}` first")
         name = pointer.read_text().strip()
         if not (self.versions / name / "manifest.json").is_file():
             raise IndexError_(

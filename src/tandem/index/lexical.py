@@ -21,9 +21,7 @@ def _stemmer():
 
 def terms(texts: list[str]) -> list[list[str]]:
     """Lower-cased, stop-worded, stemmed word lists."""
-    return bm25s.tokenize(
-        texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
-    )
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
 
 
 class LexicalIndex:

@@ -114,8 +114,7 @@ class IndexSnapshot:
             return []
         marks = ",".join("?" * len(rows))
         found = self._query(
-            f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d USING (doc_id) "
-            f"WHERE c.row IN ({marks})",
+            f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d USING (doc_id) WHERE c.row IN ({marks})",
             tuple(int(r) for r in rows),
         )
         by_row = {r[0]: chunk_from_row(r) for r in found}

@@ -81,9 +81,7 @@ class PreparedPassages:
                 lexical = len(words & self.terms[j]) / len(words) if words else 0.0
                 numbers_ok = needed <= self.numbers[j]
                 mixed = self.semantic_weight * semantic + (1 - self.semantic_weight) * lexical
-                row.append(
-                    Support(j, mixed if numbers_ok else mixed / 2, semantic, lexical, numbers_ok)
-                )
+                row.append(Support(j, mixed if numbers_ok else mixed / 2, semantic, lexical, numbers_ok))
             result.append(row)
         return result
 

@@ -1,0 +1,206 @@
+"""Answer benchmark on the demo question set: cited answers, abstentions, latency, and calibration.
+
+    python bench/answer.py                 # run with the configured thresholds
+    python bench/answer.py --calibrate     # run permissively once, then grid-search thresholds
+
+Prints a table and writes JSON (default bench/results/answer.json). Not a test: figures go to
+docs/benchmarks.md with the machine and date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tandem.config import Settings
+from tandem.pipeline import Tandem
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def run(bot: Tandem, questions: list[dict]) -> list[dict]:
+    rows = []
+    for i, q in enumerate(questions, start=1):
+        answer = bot.ask(q["question"])
+        d = answer.diagnostics
+        rows.append(
+            {
+                "id": q["id"],
+                "question": q["question"],
+                "answerable": q["answerable"],
+                "expected": q.get("expected_docs", []),
+                "answer": answer.text,
+                "draft": answer.draft,
+                "abstained": answer.abstained,
+                "reason": answer.reason,
+                "mode": answer.mode,
+                "cited": sorted({c.doc_id for c in answer.citations}),
+                "top_doc": answer.passages[0].chunk.doc_id if answer.passages else None,
+                "retrieved": [p.chunk.doc_id for p in answer.passages],
+                "confidence": d.get("retrieval_confidence", 0.0),
+                "supports": [s["support"] for s in d.get("sentences", []) if "support" in s],
+                "extractive": d.get("extractive_similarity", 0.0),
+                "first_token_ms": answer.timings.get("first_token_ms"),
+                "total_ms": answer.timings.get("total_ms"),
+                "completion_tokens": d.get("completion_tokens", 0),
+                "decode_tps": d.get("decode_tokens_per_s", 0.0),
+            }
+        )
+        print(f"\r{i}/{len(questions)}", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    return rows
+
+
+def score(rows: list[dict], decide) -> dict:
+    """Rates for a decision rule decide(row) -> set of cited doc ids (empty = abstain)."""
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    cited_ok = sum(bool(decide(r) & set(r["expected"])) for r in answerable)
+    wrongly_abstained = sum(not decide(r) for r in answerable)
+    abstained = sum(not decide(r) for r in unanswerable)
+    return {
+        "answerable_cited_expected": cited_ok / max(len(answerable), 1),
+        "answerable_abstained": wrongly_abstained / max(len(answerable), 1),
+        "unanswerable_abstained": abstained / max(len(unanswerable), 1),
+        "n_answerable": len(answerable),
+        "n_unanswerable": len(unanswerable),
+    }
+
+
+def rule(t_retrieval: float, t_support: float | None, t_extractive: float | None):
+    """Gate on retrieval; keep the draft if a sentence is supported; else quote if close enough."""
+
+    def decide(r: dict) -> set[str]:
+        if r["confidence"] < t_retrieval or not r["top_doc"]:
+            return set()
+        if t_support is None or any(s >= t_support for s in r["supports"]):
+            return {r["top_doc"]}
+        if t_extractive is not None and r["extractive"] >= t_extractive:
+            return {r["top_doc"]}
+        return set()
+
+    return decide
+
+
+def calibrate(rows: list[dict]) -> dict:
+    grid = [round(0.05 * i, 2) for i in range(4, 17)]
+    best = None
+    for tr, ts, tx in itertools.product(grid, grid, [*grid, 2.0]):
+        rates = score(rows, rule(tr, ts, tx))
+        # Both targets matter: maximise the smaller margin over its target, then the sum.
+        margin = min(rates["answerable_cited_expected"] - 0.9, rates["unanswerable_abstained"] - 0.8)
+        key = (margin, rates["answerable_cited_expected"] + rates["unanswerable_abstained"])
+        if best is None or key > best[0]:
+            best = (
+                key,
+                {"min_retrieval_score": tr, "min_support": ts, "min_extractive_similarity": tx, **rates},
+            )
+    return best[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--kb", type=Path, default=ROOT / "examples" / "demo-kb")
+    parser.add_argument("--index", type=Path, default=None, help="index folder (default: a temp folder)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "answer.json")
+    parser.add_argument(
+        "--calibrate", action="store_true", help="run permissively and grid-search thresholds"
+    )
+    parser.add_argument("--limit", type=int, default=0, help="only the first N questions")
+    args = parser.parse_args()
+
+    questions = [json.loads(x) for x in (args.kb / "questions.jsonl").read_text().splitlines() if x.strip()]
+    questions = questions[: args.limit] if args.limit else questions
+    overrides = {}
+    if args.calibrate:
+        overrides = {"min_retrieval_score": -1.0, "min_support": -1.0, "min_extractive_similarity": 2.0}
+    settings = Settings.load(None, **overrides)
+    with tempfile.TemporaryDirectory() as scratch:
+        bot = Tandem(args.index or Path(scratch) / "index", settings)
+        started = time.perf_counter()
+        report = bot.ingest([args.kb / "docs"])
+        ingest_s = time.perf_counter() - started
+        bot.ask("warm-up question about refunds")
+        rows = run(bot, questions)
+
+    s = settings
+    configured = score(rows, lambda r: set() if not r["cited"] else set(r["cited"]))
+    variants = {
+        "retrieval gate only (cite top passage)": score(rows, rule(s.min_retrieval_score, None, None)),
+        "gate + sentence verification": score(rows, rule(s.min_retrieval_score, s.min_support, None)),
+        "gate + verification + extractive fallback": score(
+            rows, rule(s.min_retrieval_score, s.min_support, s.min_extractive_similarity)
+        ),
+    }
+    generated = [r for r in rows if r["completion_tokens"]]
+    latency = {
+        "first_token_ms_p50": percentile([r["first_token_ms"] for r in generated], 0.5),
+        "first_token_ms_p95": percentile([r["first_token_ms"] for r in generated], 0.95),
+        "total_ms_p50": percentile([r["total_ms"] for r in rows], 0.5),
+        "total_ms_p95": percentile([r["total_ms"] for r in rows], 0.95),
+        "generated_total_ms_p50": percentile([r["total_ms"] for r in generated], 0.5),
+        "generated_total_ms_p95": percentile([r["total_ms"] for r in generated], 0.95),
+        "decode_tokens_per_s_mean": statistics.fmean([r["decode_tps"] for r in generated])
+        if generated
+        else 0,
+        "completion_tokens_max": max((r["completion_tokens"] for r in generated), default=0),
+    }
+    result = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()} {platform.processor() or ''} cpus={__import__('os').cpu_count()}",
+        "settings": {
+            k: getattr(s, k)
+            for k in (
+                "encoder_backend",
+                "encoder_threads",
+                "generator_threads",
+                "search_mode",
+                "fusion",
+                "prompt_passages",
+                "min_retrieval_score",
+                "min_support",
+                "min_extractive_similarity",
+            )
+        },
+        "ingest": {"seconds": round(ingest_s, 2), "chunks": report.chunks, "documents": report.documents},
+        "configured": configured,
+        "variants": variants,
+        "latency": latency,
+        "rows": rows,
+    }
+    if args.calibrate:
+        result["calibrated"] = calibrate(rows)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2))
+
+    print(f"{len(rows)} questions, ingest {ingest_s:.1f} s ({report.chunks} chunks)")
+    print(f"{'rule':<45} {'cited expected':>15} {'ans. abstained':>15} {'unans. abstained':>17}")
+    for name, rates in {"as configured": configured, **variants}.items():
+        print(
+            f"{name:<45} {rates['answerable_cited_expected']:>15.3f} "
+            f"{rates['answerable_abstained']:>15.3f} {rates['unanswerable_abstained']:>17.3f}"
+        )
+    for key, value in latency.items():
+        print(f"{key:<30} {value:.1f}")
+    if args.calibrate:
+        print("calibrated:", json.dumps(result["calibrated"]))
+
+
+if __name__ == "__main__":
+    main()
