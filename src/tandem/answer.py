@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from tandem.retrieve import Passage
 
@@ -44,9 +46,13 @@ class Citation:
 
     @property
     def location(self) -> str:
+        """Source (relative to the working folder when inside it), page, title and headings."""
+        source = self.source
+        with contextlib.suppress(ValueError):
+            source = str(Path(source).resolve().relative_to(Path.cwd()))
         where = " > ".join(p for p in (self.title, *self.heading_path) if p)
         page = f", page {self.page}" if self.page else ""
-        return f"{self.source}{page} ({where})" if where else f"{self.source}{page}"
+        return f"{source}{page} ({where})" if where else f"{source}{page}"
 
 
 @dataclass

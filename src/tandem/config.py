@@ -31,9 +31,10 @@ class Settings(BaseSettings):
     encode_batch_size: int = Field(32, ge=1, le=1024)
     chunk_tokens: int = Field(220, ge=16, le=2048)
     chunk_overlap: int = Field(32, ge=0)
+    sentence_vectors: bool = Field(True, description="Also embed each chunk's sentences.")
 
     search_mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
-    fusion: Literal["rrf", "weighted"] = "rrf"
+    fusion: Literal["rrf", "weighted"] = "weighted"
     dense_weight: float = Field(0.5, ge=0.0, le=1.0)
     top_k: int = Field(5, ge=1, le=100)
 

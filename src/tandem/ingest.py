@@ -9,12 +9,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from tandem import __version__
 from tandem.documents.chunking import Chunker
 from tandem.documents.loaders import discover, load_documents
 from tandem.documents.models import Chunk, Document
+from tandem.documents.text_utils import split_sentences
 from tandem.encode import Encoder
 from tandem.errors import DocumentError, IndexError_, InputError
 from tandem.index.builder import VersionBuilder
@@ -78,12 +80,14 @@ class Ingestor:
         chunker: Chunker,
         keep_versions: int = 5,
         batch_size: int = 32,
+        sentence_vectors: bool = True,
     ) -> None:
         self.layout = IndexLayout(index_dir)
         self.encoder = encoder
         self.chunker = chunker
         self.keep_versions = keep_versions
         self.batch_size = batch_size
+        self.sentence_vectors = sentence_vectors
 
     def _encoder_info(self) -> EncoderInfo:
         return EncoderInfo(
@@ -93,7 +97,11 @@ class Ingestor:
         )
 
     def _chunking_info(self) -> ChunkingInfo:
-        return ChunkingInfo(max_tokens=self.chunker.max_tokens, overlap=self.chunker.overlap)
+        return ChunkingInfo(
+            max_tokens=self.chunker.max_tokens,
+            overlap=self.chunker.overlap,
+            sentence_vectors=self.sentence_vectors,
+        )
 
     def ingest(
         self, paths: list[Path], tags: tuple[str, ...] = (), show_progress: bool = False
@@ -272,16 +280,32 @@ class Ingestor:
                 batch.append(item)
                 batch_chunks += len(item[1])
             if batch and (item is None or batch_chunks >= self.batch_size * 8):
-                texts = [c.indexed_text() for _, chunks in batch for c in chunks]
-                vectors = self.encoder.encode(texts, batch_size=self.batch_size)
+                chunks_in_batch = [c for _, chunks in batch for c in chunks]
+                texts = [c.indexed_text() for c in chunks_in_batch]
+                sentence_texts = [self._sentence_texts(c) for c in chunks_in_batch]
+                flat = [t for group in sentence_texts for t in group]
+                vectors = self.encoder.encode(texts + flat, batch_size=self.batch_size)
+                chunk_vectors, rest = vectors[: len(texts)], vectors[len(texts) :]
+                bounds = np.cumsum([0, *[len(g) for g in sentence_texts]])
+                per_chunk = [rest[bounds[i] : bounds[i + 1]] for i in range(len(texts))]
                 offset = 0
                 for document, chunks in batch:
-                    builder.add(document, chunks, vectors[offset : offset + len(chunks)])
-                    offset += len(chunks)
+                    end = offset + len(chunks)
+                    sentences = per_chunk[offset:end] if self.sentence_vectors else None
+                    builder.add(document, chunks, chunk_vectors[offset:end], sentences)
+                    offset = end
                 report.new_chunks += len(texts)
                 if progress:
                     progress.advance(task, len(texts))
                 batch, batch_chunks = [], 0
+
+    def _sentence_texts(self, chunk: Chunk) -> list[str]:
+        """Each sentence of a chunk with the chunk's context line (none when disabled)."""
+        if not self.sentence_vectors:
+            return []
+        context = chunk.context_line
+        sentences = split_sentences(chunk.text) or [chunk.text]
+        return [f"{context}\n{s}" if context else s for s in sentences]
 
     def _manifest(
         self,

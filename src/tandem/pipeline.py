@@ -28,7 +28,9 @@ from tandem.retrieve import HybridRetriever, Passage
 from tandem.verify.support import (
     PreparedPassages,
     SupportJudge,
+    restates,
     strip_citation_marks,
+    strip_lead_in,
 )
 
 _MODEL_DECLINED = re.compile(
@@ -106,7 +108,9 @@ class Tandem:
     ) -> IngestReport:
         s = self.settings
         chunker = Chunker(self.encoder, s.chunk_tokens, s.chunk_overlap)
-        ingestor = Ingestor(s.index_dir, self.encoder, chunker, s.keep_versions, s.encode_batch_size)
+        ingestor = Ingestor(
+            s.index_dir, self.encoder, chunker, s.keep_versions, s.encode_batch_size, s.sentence_vectors
+        )
         return ingestor.ingest(paths, tags, show_progress)
 
     def search(
@@ -180,12 +184,16 @@ class Tandem:
             pending += piece
             while (match := _SENTENCE_DONE.search(pending)) is not None:
                 sentence, pending = pending[: match.end()].strip(), pending[match.end() :]
-                emitted = self._verify(sentence, prepared, passages, citations, sentence_log, timings)
+                emitted = self._verify(
+                    question, sentence, prepared, passages, citations, sentence_log, timings
+                )
                 if emitted:
                     kept.append(emitted)
                     yield AnswerEvent("sentence", emitted)
         if pending.strip():
-            emitted = self._verify(pending.strip(), prepared, passages, citations, sentence_log, timings)
+            emitted = self._verify(
+                question, pending.strip(), prepared, passages, citations, sentence_log, timings
+            )
             if emitted:
                 kept.append(emitted)
                 yield AnswerEvent("sentence", emitted)
@@ -197,8 +205,12 @@ class Tandem:
             completion_tokens=stats.completion_tokens,
             decode_tokens_per_s=round(stats.decode_tokens_per_s, 1),
             model_declined=bool(_MODEL_DECLINED.search(draft)),
-            extractive_similarity=round(prepared.best_sentence(result.query_vector, s.prompt_passages)[2], 4),
         )
+        extractive_index, _, extractive_similarity = prepared.best_sentence(
+            result.query_vector, s.prompt_passages
+        )
+        diagnostics["extractive_similarity"] = round(extractive_similarity, 4)
+        diagnostics["extractive_doc"] = passages[extractive_index].chunk.doc_id
         if kept:
             answer = finish(" ".join(kept), citations, "supported", "generated", draft)
         else:
@@ -221,6 +233,7 @@ class Tandem:
 
     def _verify(
         self,
+        question: str,
         sentence: str,
         prepared: PreparedPassages,
         passages: list[Passage],
@@ -230,9 +243,20 @@ class Tandem:
     ) -> str | None:
         """Keep a draft sentence only if a retrieved passage supports it; cite that passage."""
         started = time.perf_counter()
-        clean, _ = strip_citation_marks(sentence)
-        if not clean or _MODEL_DECLINED.search(clean):
-            log.append({"sentence": clean, "support": 0.0, "kept": False})
+        clean = strip_lead_in(strip_citation_marks(sentence)[0])
+        rejected = (
+            "empty"
+            if not clean
+            else "declined"
+            if _MODEL_DECLINED.search(clean)
+            else "question"
+            if clean.endswith("?")
+            else "restates the question"
+            if restates(clean, question)
+            else ""
+        )
+        if rejected:
+            log.append({"sentence": clean, "support": 0.0, "kept": False, "rejected": rejected})
             return None
         row = prepared.score([clean])[0]
         best = max(row, key=lambda support: support.score)
@@ -245,6 +269,7 @@ class Tandem:
                 "lexical": round(best.lexical, 4),
                 "numbers_ok": best.numbers_ok,
                 "passage": passages[best.passage_index].chunk.chunk_id,
+                "doc": passages[best.passage_index].chunk.doc_id,
                 "kept": kept,
             }
         )

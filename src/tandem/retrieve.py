@@ -97,7 +97,7 @@ class HybridRetriever:
             timings["encode_ms"] = (time.perf_counter() - started) * 1000
         if mode in ("hybrid", "dense") and size:
             started = time.perf_counter()
-            dense = np.asarray(self.snapshot.vectors @ query_vector, dtype=np.float32)
+            dense = self.snapshot.dense_scores(query_vector)
             timings["dense_ms"] = (time.perf_counter() - started) * 1000
         if mode in ("hybrid", "bm25") and size:
             started = time.perf_counter()

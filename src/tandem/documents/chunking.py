@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Protocol
 
 from tandem.documents.models import Block, Chunk, Document
+from tandem.documents.text_utils import sentence_spans
 from tandem.errors import ConfigError
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
 
 
 class TokenCounter(Protocol):
@@ -23,18 +21,6 @@ class _Unit:
     start: int
     end: int
     tokens: int
-
-
-def _sentence_spans(text: str, offset: int) -> list[tuple[int, int]]:
-    spans, position = [], 0
-    for match in [*_SENTENCE_END.finditer(text), None]:
-        end = match.start() if match else len(text)
-        if text[position:end].strip():
-            lead = len(text[position:end]) - len(text[position:end].lstrip())
-            spans.append((offset + position + lead, offset + end))
-        if match:
-            position = match.end()
-    return spans
 
 
 class Chunker:
@@ -104,7 +90,7 @@ class Chunker:
             if len(spans) <= self.max_tokens:
                 units.append(_Unit(block.start, block.end, max(len(spans), 1)))
                 continue
-            sentences = _sentence_spans(document.block_text(block), block.start)
+            sentences = sentence_spans(document.block_text(block), block.start)
             pieces = [document.text[s:e] for s, e in sentences]
             for (s, e), token_spans in zip(sentences, self.counter.token_spans(pieces), strict=True):
                 if len(token_spans) <= self.max_tokens:

@@ -62,6 +62,12 @@ class Chunk:
         return " > ".join(seen)
 
     def indexed_text(self) -> str:
-        """What the encoder and the lexical index see: context line, then the passage."""
-        context = self.context_line
+        """What the encoder and the lexical index see: context line, then the passage.
+
+        Headings the passage already starts with (an FAQ pair's question) are not repeated, so
+        their words are not counted twice.
+        """
+        opening = self.text[:300]
+        parts = [p for p in self.context_line.split(" > ") if p and p not in opening]
+        context = " > ".join(parts)
         return f"{context}\n{self.text}" if context else self.text

@@ -8,6 +8,7 @@ from pathlib import Path
 from tandem.errors import DocumentError
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
 
 
 def read_text(path: Path) -> str:
@@ -47,3 +48,21 @@ def paragraph_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
         if match:
             position = match.end()
     return spans
+
+
+def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    """(start, end) of each sentence (or line) in `text`, shifted by `offset`."""
+    spans, position = [], 0
+    for match in [*_SENTENCE_END.finditer(text), None]:
+        end = match.start() if match else len(text)
+        piece = text[position:end]
+        if piece.strip():
+            lead = len(piece) - len(piece.lstrip())
+            spans.append((offset + position + lead, offset + end - (len(piece) - len(piece.rstrip()))))
+        if match:
+            position = match.end()
+    return spans
+
+
+def split_sentences(text: str) -> list[str]:
+    return [text[s:e] for s, e in sentence_spans(text)]

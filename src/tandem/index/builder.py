@@ -23,6 +23,8 @@ class VersionBuilder:
         self._db = sqlite3.connect(folder / "chunks.sqlite")
         self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
         self._vectors: list[np.ndarray] = []
+        self._sentence_vectors: list[np.ndarray] = []
+        self._sentence_counts: list[int] = []
         self._indexed_texts: list[str] = []
         self.documents = 0
 
@@ -30,8 +32,15 @@ class VersionBuilder:
     def rows(self) -> int:
         return len(self._indexed_texts)
 
-    def add(self, document: Document, chunks: list[Chunk], vectors: np.ndarray) -> None:
-        """Add a freshly parsed document with its chunks and their vectors."""
+    def add(
+        self,
+        document: Document,
+        chunks: list[Chunk],
+        vectors: np.ndarray,
+        sentence_vectors: list[np.ndarray] | None = None,
+    ) -> None:
+        """Add a freshly parsed document with its chunks, their vectors and (optionally) the
+        vectors of each chunk's sentences."""
         self._db.execute(
             "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)",
             (
@@ -43,7 +52,7 @@ class VersionBuilder:
                 document.text,
             ),
         )
-        self._add_chunks(chunks, vectors)
+        self._add_chunks(chunks, vectors, sentence_vectors)
         self.documents += 1
 
     def copy(self, previous: IndexSnapshot, doc_id: str) -> None:
@@ -54,11 +63,15 @@ class VersionBuilder:
         self._db.execute("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)", document)
         rows = previous.chunk_rows_of(doc_id)
         chunks = [chunk_from_row(r) for r in rows]
-        vectors = np.asarray(previous.vectors[[r[0] for r in rows]], dtype=np.float32)
-        self._add_chunks(chunks, vectors)
+        row_ids = [r[0] for r in rows]
+        vectors = np.asarray(previous.vectors[row_ids], dtype=np.float32)
+        sentences = previous.sentence_vectors_of(row_ids)
+        self._add_chunks(chunks, vectors, sentences)
         self.documents += 1
 
-    def _add_chunks(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
+    def _add_chunks(
+        self, chunks: list[Chunk], vectors: np.ndarray, sentences: list[np.ndarray] | None
+    ) -> None:
         if not chunks:
             return
         if vectors.shape != (len(chunks), self.dimension):
@@ -82,6 +95,9 @@ class VersionBuilder:
             ],
         )
         self._vectors.append(vectors.astype(np.float32))
+        if sentences is not None:
+            self._sentence_vectors.extend(s.astype(np.float32) for s in sentences)
+            self._sentence_counts.extend(len(s) for s in sentences)
         self._indexed_texts.extend(c.indexed_text() for c in chunks)
 
     def close(self) -> None:
@@ -98,6 +114,12 @@ class VersionBuilder:
             else np.zeros((0, self.dimension), dtype=np.float32)
         )
         np.save(self.folder / "vectors.npy", matrix)
+        if self._sentence_counts:
+            if len(self._sentence_counts) != self.rows:
+                raise ValueError("sentence vectors must be given for every chunk or for none")
+            starts = np.concatenate([[0], np.cumsum(self._sentence_counts)]).astype(np.int64)
+            np.save(self.folder / "sentence_vectors.npy", np.concatenate(self._sentence_vectors))
+            np.save(self.folder / "sentence_starts.npy", starts)
         LexicalIndex.build(self._indexed_texts).save(self.folder / "bm25")
         manifest.documents = self.documents
         manifest.chunks = self.rows

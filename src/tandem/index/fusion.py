@@ -29,6 +29,8 @@ def normalised_score_fusion(
     dense: np.ndarray, lexical: np.ndarray, candidates: np.ndarray, dense_weight: float
 ) -> dict[int, float]:
     """Convex combination of min-max normalised scores over the candidate rows."""
+    if candidates.size == 0:
+        return {}
 
     def scaled(values: np.ndarray) -> np.ndarray:
         low, high = float(values.min()), float(values.max())

@@ -22,6 +22,7 @@ class ChunkingInfo(BaseModel):
     model_config = ConfigDict(extra="forbid")
     max_tokens: int
     overlap: int
+    sentence_vectors: bool = False
 
 
 class FileRecord(BaseModel):

@@ -88,6 +88,11 @@ class IndexSnapshot:
             if size
             else np.zeros((0, self.manifest.encoder.dimension), dtype=np.float32)
         )
+        self.sentence_vectors: np.ndarray | None = None
+        self.sentence_starts: np.ndarray | None = None
+        if size and (folder / "sentence_vectors.npy").is_file():
+            self.sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r")
+            self.sentence_starts = np.load(folder / "sentence_starts.npy")
         self.lexical = LexicalIndex.load(folder / "bm25", size)
         documents = self._query("SELECT doc_id, source, tags FROM documents ORDER BY doc_id")
         self.doc_ids = [d for d, _, _ in documents]
@@ -107,6 +112,22 @@ class IndexSnapshot:
     def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
+
+    def dense_scores(self, query_vector: np.ndarray) -> np.ndarray:
+        """Cosine of the query to every chunk; with sentence vectors, the mean of the cosine to the
+        whole chunk and to its closest sentence (a question usually matches one sentence)."""
+        scores = np.asarray(self.vectors @ query_vector, dtype=np.float32)
+        if self.sentence_vectors is None or self.sentence_starts is None:
+            return scores
+        per_sentence = np.asarray(self.sentence_vectors @ query_vector, dtype=np.float32)
+        closest = np.maximum.reduceat(per_sentence, self.sentence_starts[:-1])
+        return (scores + closest) / 2
+
+    def sentence_vectors_of(self, rows: list[int]) -> list[np.ndarray] | None:
+        if self.sentence_vectors is None or self.sentence_starts is None:
+            return None
+        starts = self.sentence_starts
+        return [np.asarray(self.sentence_vectors[starts[r] : starts[r + 1]]) for r in rows]
 
     def chunks(self, rows: list[int]) -> list[Chunk]:
         """Chunks for the given rows, in the order given."""

@@ -12,16 +12,32 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tandem.documents.text_utils import split_sentences
 from tandem.encode import Encoder
 from tandem.index.lexical import terms
 
-_SENTENCE = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
 _CITATION_MARK = re.compile(r"\s*\[(\d+)\]")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 
 
-def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+_LEAD_IN = re.compile(
+    r"^(?:the answer(?: to (?:the|your) question)? is|answer|passages?(?: \d+)?|"
+    r"according to (?:the )?(?:passage|document(?:ation)?)s?(?: \d+)?|"
+    r"(?:the )?(?:passage|document) (?:says|states)(?: that)?)\s*[:,]?\s*",
+    re.IGNORECASE,
+)
+
+
+def strip_lead_in(sentence: str) -> str:
+    """Drop filler the model puts before the content ("The answer is:", "Passage 1:")."""
+    stripped = _LEAD_IN.sub("", sentence, count=1).strip()
+    return stripped[:1].upper() + stripped[1:] if stripped else stripped
+
+
+def restates(sentence: str, question: str) -> bool:
+    """True when a sentence adds no content word to the question (an echo, not an answer)."""
+    sentence_terms = set(terms([sentence])[0])
+    return not sentence_terms or sentence_terms <= set(terms([question])[0])
 
 
 def strip_citation_marks(sentence: str) -> tuple[str, list[int]]:

@@ -1,0 +1,48 @@
+"""Encoder backends agree with each other; any local sentence-transformers folder can be used."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tandem.encode import load_encoder, resolve_encoder
+from tandem.errors import ConfigError, ModelError
+
+TEXTS = ["How do I reset my password?", "Refunds are paid within 14 days of the return."]
+
+
+@pytest.mark.slow
+def test_onnx_fp32_matches_torch_and_int8_is_close() -> None:
+    reference = load_encoder("all-MiniLM-L6-v2", "torch", 1).encode(TEXTS)
+    fp32 = load_encoder("all-MiniLM-L6-v2", "onnx", 1).encode(TEXTS)
+    int8 = load_encoder("all-MiniLM-L6-v2", "onnx-int8", 1).encode(TEXTS)
+    assert reference.shape == fp32.shape == (2, 384)
+    assert np.abs(reference - fp32).max() < 1e-4
+    assert (reference * int8).sum(axis=1).min() > 0.98
+    assert np.allclose(np.linalg.norm(int8, axis=1), 1.0, atol=1e-5)
+
+
+def test_local_model_folder_is_its_own_encoder(tmp_path: Path, make_tandem) -> None:  # noqa: ANN001
+    bundled = resolve_encoder("all-MiniLM-L6-v2").path
+    local = tmp_path / "my-encoder"
+    local.mkdir()
+    for item in bundled.iterdir():
+        (local / item.name).symlink_to(item)
+    files = resolve_encoder(str(local))
+    assert files.model_id == "local:my-encoder" and files.max_seq_length == 256
+    bot = make_tandem(tmp_path / "local-index", encoder=str(local))
+    bot._encoder = None  # load the configured folder, not the session's bundled encoder
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.md").write_text("# Hours\n\nThe shop opens at nine.\n")
+    assert bot.ingest([tmp_path / "docs"]).ok
+    assert bot.snapshot.manifest.encoder.model_id == "local:my-encoder"
+    assert bot.search("opening time", k=1)[0].chunk.doc_id == "a.md"
+
+
+def test_unknown_encoder_and_backend_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="neither the bundled"):
+        resolve_encoder(str(tmp_path / "nope"))
+    with pytest.raises(ConfigError, match="encoder_backend must be one of"):
+        load_encoder("all-MiniLM-L6-v2", "tensorrt", 1)
