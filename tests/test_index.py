@@ -84,11 +84,13 @@ def test_filters_by_source_glob_and_tag(make_tandem, kb: Path) -> None:
 def test_bad_inputs_are_skipped_and_reported(make_tandem, tmp_path: Path) -> None:
     bad = tmp_path / "bad"
     shutil.copytree(DATA / "bad", bad)
+    (bad / "gone.md").symlink_to(tmp_path / "deleted-target.md")
     bot = make_tandem()
     report = bot.ingest([bad, tmp_path / "missing"])
     assert report.ok and report.files_added == 1  # only good-faq.csv
     reasons = dict(report.skipped)
-    assert len(reasons) == 6
+    assert len(reasons) == 7
+    assert "broken link" in reasons[str(bad / "gone.md")]
     assert reasons[str(tmp_path / "missing")] == "does not exist"
     assert "not valid UTF-8" in reasons[str(bad / "latin1.txt")]
     assert bot.search("is this fine", k=1)[0].chunk.doc_id == "good-faq.csv"

@@ -162,7 +162,9 @@ class Ingestor:
             try:
                 digest = file_sha256(path)
             except OSError as exc:
-                report.skipped.append((str(path), f"cannot be read: {exc.strerror or exc}"))
+                broken = path.is_symlink() and not path.exists()
+                reason = "is a broken link" if broken else f"cannot be read: {exc.strerror or exc}"
+                report.skipped.append((str(path), reason))
                 continue
             record = old_files.get(key)
             if record is not None and record.sha256 == digest and reuse:

@@ -45,7 +45,8 @@ def loader_for(path: Path) -> Loader:
 def load_documents(path: Path, doc_id: str) -> list[Document]:
     """Parse one file into documents (one per file, or one per line of a JSONL collection)."""
     if not path.is_file():
-        raise DocumentError(str(path), "is not a file")
+        reason = "is a broken link" if path.is_symlink() else "is not a regular file"
+        raise DocumentError(str(path), f"{reason}; nothing to read")
     return loader_for(path)(path, doc_id)
 
 
@@ -56,7 +57,7 @@ def discover(root: Path) -> list[tuple[Path, str]]:
     found: list[tuple[Path, str]] = []
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
-        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+        if any(part.startswith(".") for part in relative.parts) or path.is_dir():
             continue
         found.append((path, relative.as_posix()))
     return found
