@@ -52,8 +52,8 @@ def run(bot: Tandem, questions: list[dict]) -> list[dict]:
                 "top_doc": answer.passages[0].chunk.doc_id if answer.passages else None,
                 "retrieved": [p.chunk.doc_id for p in answer.passages],
                 "confidence": d.get("retrieval_confidence", 0.0),
-                "supports": [s["support"] for s in d.get("sentences", []) if "support" in s],
-                "extractive": d.get("extractive_similarity", 0.0),
+                "sentences": [s for s in d.get("sentences", []) if s.get("doc")],
+                "extractive": d.get("extractive_candidates", []),
                 "first_token_ms": answer.timings.get("first_token_ms"),
                 "total_ms": answer.timings.get("total_ms"),
                 "completion_tokens": d.get("completion_tokens", 0),
@@ -81,33 +81,49 @@ def score(rows: list[dict], decide) -> dict:
     }
 
 
-def rule(t_retrieval: float, t_support: float | None, t_extractive: float | None):
-    """Gate on retrieval; keep the draft if a sentence is supported; else quote if close enough."""
+def rule(tr: float, ts: float | None, tl: float = 0.0, tx: float | None = None, m: int = 1):
+    """Gate on retrieval (tr); keep draft sentences with support >= ts and lexical share >= tl;
+    else quote the closest sentence of the top m passages if its cosine >= tx; else abstain."""
 
     def decide(r: dict) -> set[str]:
-        if r["confidence"] < t_retrieval or not r["top_doc"]:
+        if r["confidence"] < tr or not r["top_doc"]:
             return set()
-        if t_support is None or any(s >= t_support for s in r["supports"]):
+        if ts is None:
             return {r["top_doc"]}
-        if t_extractive is not None and r["extractive"] >= t_extractive:
-            return {r["top_doc"]}
+        kept = {
+            s["doc"] for s in r["sentences"] if s["support"] >= ts and s["lexical"] >= tl and s["numbers_ok"]
+        }
+        if kept:
+            return kept
+        candidates = r["extractive"][:m]
+        if tx is not None and candidates:
+            best = max(candidates, key=lambda c: c["similarity"])
+            if best["similarity"] >= tx:
+                return {best["doc"]}
         return set()
 
     return decide
 
 
 def calibrate(rows: list[dict]) -> dict:
-    grid = [round(0.05 * i, 2) for i in range(4, 17)]
+    """Grid search; both targets matter, so maximise the smaller margin over its target."""
+    grid = [round(0.05 * i, 2) for i in range(4, 15)]
     best = None
-    for tr, ts, tx in itertools.product(grid, grid, [*grid, 2.0]):
-        rates = score(rows, rule(tr, ts, tx))
-        # Both targets matter: maximise the smaller margin over its target, then the sum.
+    for tr, ts, tl, tx, m in itertools.product(grid, grid, [0.0, 0.3, 0.5, 0.7], [*grid, 2.0], [1, 2, 3]):
+        rates = score(rows, rule(tr, ts, tl, tx, m))
         margin = min(rates["answerable_cited_expected"] - 0.9, rates["unanswerable_abstained"] - 0.8)
         key = (margin, rates["answerable_cited_expected"] + rates["unanswerable_abstained"])
         if best is None or key > best[0]:
             best = (
                 key,
-                {"min_retrieval_score": tr, "min_support": ts, "min_extractive_similarity": tx, **rates},
+                {
+                    "min_retrieval_score": tr,
+                    "min_support": ts,
+                    "min_lexical_support": tl,
+                    "min_extractive_similarity": tx,
+                    "extractive_passages": m,
+                    **rates,
+                },
             )
     return best[1]
 
@@ -129,7 +145,13 @@ def main() -> None:
     questions = questions[: args.limit] if args.limit else questions
     overrides = {}
     if args.calibrate:
-        overrides = {"min_retrieval_score": -1.0, "min_support": -1.0, "min_extractive_similarity": 2.0}
+        overrides = {
+            "min_retrieval_score": -1.0,
+            "min_support": -1.0,
+            "min_lexical_support": 0.0,
+            "min_extractive_similarity": 2.0,
+            "extractive_passages": 3,
+        }
     settings = Settings.load(None, **overrides)
     with tempfile.TemporaryDirectory() as scratch:
         bot = Tandem(args.index or Path(scratch) / "index", settings)
@@ -143,9 +165,18 @@ def main() -> None:
     configured = score(rows, lambda r: set() if not r["cited"] else set(r["cited"]))
     variants = {
         "retrieval gate only (cite top passage)": score(rows, rule(s.min_retrieval_score, None, None)),
-        "gate + sentence verification": score(rows, rule(s.min_retrieval_score, s.min_support, None)),
+        "gate + sentence verification": score(
+            rows, rule(s.min_retrieval_score, s.min_support, s.min_lexical_support)
+        ),
         "gate + verification + extractive fallback": score(
-            rows, rule(s.min_retrieval_score, s.min_support, s.min_extractive_similarity)
+            rows,
+            rule(
+                s.min_retrieval_score,
+                s.min_support,
+                s.min_lexical_support,
+                s.min_extractive_similarity,
+                s.extractive_passages,
+            ),
         ),
     }
     generated = [r for r in rows if r["completion_tokens"]]

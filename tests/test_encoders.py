@@ -24,7 +24,7 @@ def test_onnx_fp32_matches_torch_and_int8_is_close() -> None:
     assert np.allclose(np.linalg.norm(int8, axis=1), 1.0, atol=1e-5)
 
 
-def test_local_model_folder_is_its_own_encoder(tmp_path: Path, make_tandem) -> None:  # noqa: ANN001
+def test_local_model_folder_is_its_own_encoder(tmp_path: Path, make_tandem) -> None:
     bundled = resolve_encoder("all-MiniLM-L6-v2").path
     local = tmp_path / "my-encoder"
     local.mkdir()

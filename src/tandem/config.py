@@ -46,6 +46,10 @@ class Settings(BaseSettings):
 
     min_retrieval_score: float = Field(0.35, description="Abstain below this top dense cosine.")
     min_support: float = Field(0.5, description="A sentence needs this support to keep a citation.")
+    min_lexical_support: float = Field(
+        0.0, ge=0.0, le=1.0, description="...and this share of its content words in the passage."
+    )
+    extractive_passages: int = Field(1, ge=1, le=10, description="Passages the fallback quotes from.")
     min_extractive_similarity: float = Field(
         0.5, description="Quote the best passage sentence when the draft is unsupported."
     )

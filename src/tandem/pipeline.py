@@ -170,7 +170,8 @@ class Tandem:
             return
 
         verify_started = time.perf_counter()
-        prepared = SupportJudge(self.encoder).prepare([p.chunk.text for p in passages[: s.prompt_passages]])
+        checked = passages[: max(s.prompt_passages, s.extractive_passages)]
+        prepared = SupportJudge(self.encoder).prepare([p.chunk.text for p in checked])
         timings["verify_ms"] = (time.perf_counter() - verify_started) * 1000
         versions["generator"] = self.generator.model_id
         stats = GenerationStats()
@@ -206,11 +207,10 @@ class Tandem:
             decode_tokens_per_s=round(stats.decode_tokens_per_s, 1),
             model_declined=bool(_MODEL_DECLINED.search(draft)),
         )
-        extractive_index, _, extractive_similarity = prepared.best_sentence(
-            result.query_vector, s.prompt_passages
-        )
-        diagnostics["extractive_similarity"] = round(extractive_similarity, 4)
-        diagnostics["extractive_doc"] = passages[extractive_index].chunk.doc_id
+        diagnostics["extractive_candidates"] = [
+            {"doc": passages[i].chunk.doc_id, "similarity": round(similarity, 4)}
+            for i, similarity in enumerate(prepared.best_per_passage(result.query_vector))
+        ]
         if kept:
             answer = finish(" ".join(kept), citations, "supported", "generated", draft)
         else:
@@ -258,9 +258,13 @@ class Tandem:
         if rejected:
             log.append({"sentence": clean, "support": 0.0, "kept": False, "rejected": rejected})
             return None
-        row = prepared.score([clean])[0]
+        row = prepared.score([clean])[0][: self.settings.prompt_passages]
         best = max(row, key=lambda support: support.score)
-        kept = best.score >= self.settings.min_support
+        kept = (
+            best.score >= self.settings.min_support
+            and best.lexical >= self.settings.min_lexical_support
+            and best.numbers_ok
+        )
         log.append(
             {
                 "sentence": clean,
@@ -287,7 +291,7 @@ class Tandem:
     def _fallback(self, question, query_vector, prepared, passages, finish, draft) -> Answer:
         """No draft sentence was supported: quote the best passage sentence, or abstain."""
         s = self.settings
-        index, sentence, similarity = prepared.best_sentence(query_vector, s.prompt_passages)
+        index, sentence, similarity = prepared.best_sentence(query_vector, s.extractive_passages)
         if sentence and similarity >= s.min_extractive_similarity:
             citation = Citation.of(1, passages[index], sentence, similarity)
             answer = finish(f"{sentence} [1]", [citation], "extractive_fallback", "extractive", draft)

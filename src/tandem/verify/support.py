@@ -34,9 +34,19 @@ def strip_lead_in(sentence: str) -> str:
     return stripped[:1].upper() + stripped[1:] if stripped else stripped
 
 
+_CONVERSATIONAL = set(
+    terms(
+        [
+            "you your want wants know knows how what why when where which who do does did can could "
+            "would should i my me ask asking question about tell wonder like"
+        ]
+    )[0]
+)
+
+
 def restates(sentence: str, question: str) -> bool:
     """True when a sentence adds no content word to the question (an echo, not an answer)."""
-    sentence_terms = set(terms([sentence])[0])
+    sentence_terms = set(terms([sentence])[0]) - _CONVERSATIONAL
     return not sentence_terms or sentence_terms <= set(terms([question])[0])
 
 
@@ -82,6 +92,11 @@ class PreparedPassages:
         best = int(np.argmax(scores))
         passage = int(np.searchsorted(self.bounds, best, side="right") - 1)
         return passage, self.flat[best], float(scores[best])
+
+    def best_per_passage(self, query_vector: np.ndarray) -> list[float]:
+        """Cosine of the query to each passage's closest sentence."""
+        scores = self.vectors @ query_vector
+        return [float(scores[a:b].max()) for a, b in zip(self.bounds[:-1], self.bounds[1:], strict=True)]
 
     def score(self, sentences: list[str]) -> list[list[Support]]:
         """support[i][j]: how well passage j backs sentence i."""
