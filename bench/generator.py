@@ -33,8 +33,11 @@ def measure(threads: int, runs: int, max_tokens: int) -> dict:
     llm = generator.llm
     messages = [
         {"role": "system", "content": SYSTEM},
-        {"role": "user", "content": f'Passages:\n\n[1] Refunds\n"""\n{PASSAGE}\n"""\n\nQuestion: '
-         "Explain every step of the refund process in detail."},
+        {
+            "role": "user",
+            "content": f'Passages:\n\n[1] Refunds\n"""\n{PASSAGE}\n"""\n\nQuestion: '
+            "Explain every step of the refund process in detail.",
+        },
     ]
     prompt_tokens = generator.count_tokens("".join(m["content"] for m in messages))
     prefill, decode = [], []
@@ -66,7 +69,9 @@ def measure(threads: int, runs: int, max_tokens: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--max-tokens", type=int, default=128)
