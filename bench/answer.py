@@ -81,7 +81,7 @@ def score(rows: list[dict], decide) -> dict:
     }
 
 
-def rule(tr: float, ts: float | None, tl: float = 0.0, tx: float | None = None, m: int = 1):
+def rule(tr: float, ts: float | None, tl: float = 0.0, tx: float | None = None, m: int = 1, tq: float = 0.0):
     """Gate on retrieval (tr); keep draft sentences with support >= ts and lexical share >= tl;
     else quote the closest sentence of the top m passages if its cosine >= tx; else abstain."""
 

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     min_lexical_support: float = Field(
         0.0, ge=0.0, le=1.0, description="...and this share of its content words in the passage."
     )
+    min_answer_relevance: float = Field(
+        0.0, description="...and this cosine to the question (it must answer, not just be true)."
+    )
     extractive_passages: int = Field(1, ge=1, le=10, description="Passages the fallback quotes from.")
     min_extractive_similarity: float = Field(
         0.5, description="Quote the best passage sentence when the draft is unsupported."

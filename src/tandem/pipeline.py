@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from tandem.answer import ABSTAIN_TEXT, Answer, Citation
 from tandem.config import Settings
 from tandem.documents.chunking import Chunker
@@ -38,6 +40,7 @@ _MODEL_DECLINED = re.compile(
     r"no information|cannot answer|can'?t answer",
     re.IGNORECASE,
 )
+_LIST_MARKER = re.compile(r"\(?\d{1,2}[.)]")
 _SENTENCE_DONE = re.compile(r"[.!?][\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n")
 
 
@@ -186,14 +189,28 @@ class Tandem:
             while (match := _SENTENCE_DONE.search(pending)) is not None:
                 sentence, pending = pending[: match.end()].strip(), pending[match.end() :]
                 emitted = self._verify(
-                    question, sentence, prepared, passages, citations, sentence_log, timings
+                    question,
+                    result.query_vector,
+                    sentence,
+                    prepared,
+                    passages,
+                    citations,
+                    sentence_log,
+                    timings,
                 )
                 if emitted:
                     kept.append(emitted)
                     yield AnswerEvent("sentence", emitted)
         if pending.strip():
             emitted = self._verify(
-                question, pending.strip(), prepared, passages, citations, sentence_log, timings
+                question,
+                result.query_vector,
+                pending.strip(),
+                prepared,
+                passages,
+                citations,
+                sentence_log,
+                timings,
             )
             if emitted:
                 kept.append(emitted)
@@ -234,6 +251,7 @@ class Tandem:
     def _verify(
         self,
         question: str,
+        query_vector: np.ndarray,
         sentence: str,
         prepared: PreparedPassages,
         passages: list[Passage],
@@ -244,6 +262,8 @@ class Tandem:
         """Keep a draft sentence only if a retrieved passage supports it; cite that passage."""
         started = time.perf_counter()
         clean = strip_lead_in(strip_citation_marks(sentence)[0])
+        if _LIST_MARKER.fullmatch(clean):
+            return None
         rejected = (
             "empty"
             if not clean
@@ -260,10 +280,12 @@ class Tandem:
             return None
         row = prepared.score([clean])[0][: self.settings.prompt_passages]
         best = max(row, key=lambda support: support.score)
+        relevance = float(self.encoder.encode([clean])[0] @ query_vector)
         kept = (
             best.score >= self.settings.min_support
             and best.lexical >= self.settings.min_lexical_support
             and best.numbers_ok
+            and relevance >= self.settings.min_answer_relevance
         )
         log.append(
             {
@@ -272,6 +294,7 @@ class Tandem:
                 "semantic": round(best.semantic, 4),
                 "lexical": round(best.lexical, 4),
                 "numbers_ok": best.numbers_ok,
+                "relevance": round(relevance, 4),
                 "passage": passages[best.passage_index].chunk.chunk_id,
                 "doc": passages[best.passage_index].chunk.doc_id,
                 "kept": kept,
