@@ -35,7 +35,7 @@ class Settings(BaseSettings):
 
     search_mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
     fusion: Literal["rrf", "weighted"] = "weighted"
-    dense_weight: float = Field(0.5, ge=0.0, le=1.0)
+    dense_weight: float = Field(0.7, ge=0.0, le=1.0)
     top_k: int = Field(5, ge=1, le=100)
 
     generator: str = Field("smollm2-135m", description="Bundled GGUF model or a .gguf path.")
@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     max_answer_tokens: int = Field(128, ge=8, le=4096)
     prompt_passages: int = Field(1, ge=1, le=10)
 
-    min_retrieval_score: float = Field(0.35, description="Abstain below this top dense cosine.")
+    min_retrieval_score: float = Field(0.2, description="Abstain below this top dense cosine.")
     min_support: float = Field(0.5, description="A sentence needs this support to keep a citation.")
     min_lexical_support: float = Field(
         0.0, ge=0.0, le=1.0, description="...and this share of its content words in the passage."
@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     )
     extractive_passages: int = Field(1, ge=1, le=10, description="Passages the fallback quotes from.")
     min_extractive_similarity: float = Field(
-        0.5, description="Quote the best passage sentence when the draft is unsupported."
+        0.45, description="Quote the best passage sentence when the draft is unsupported."
     )
     max_question_chars: int = Field(2000, ge=10)
 
