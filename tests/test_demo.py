@@ -41,5 +41,6 @@ def test_demo_answers_a_question_with_a_cited_source(tmp_path: Path) -> None:
     assert "published version 1" in result.stdout
     assert "Sources" in result.stdout and "[1]" in result.stdout
     assert "policies/returns.md" in result.stdout or "faq.csv" in result.stdout
-    manifest = json.loads((tmp_path / "demo-index" / "versions" / "v000001" / "manifest.json").read_text())
+    (index,) = tmp_path.glob("demo-index-*")
+    manifest = json.loads((index / "versions" / "v000001" / "manifest.json").read_text())
     assert manifest["documents"] >= 30

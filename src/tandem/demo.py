@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -19,7 +20,9 @@ def demo_kb_root() -> Path:
 
 
 def demo_index_dir() -> Path:
-    return cache_root() / "demo-index"
+    """One demo index per demo folder, so two checkouts never mix their documents."""
+    digest = hashlib.sha256(str(demo_kb_root()).encode()).hexdigest()[:10]
+    return cache_root() / f"demo-index-{digest}"
 
 
 def demo_questions() -> list[dict]:

@@ -16,6 +16,7 @@ from tandem.documents.text_utils import split_sentences
 from tandem.encode import Encoder
 from tandem.index.lexical import terms
 
+_FAQ_QUESTION, _FAQ_ANSWER = "Q: ", "A: "  # how FAQ pairs are laid out in a chunk
 _CITATION_MARK = re.compile(r"\s*\[(\d+)\]")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 
@@ -82,21 +83,32 @@ class PreparedPassages:
         self.terms = [set(t) for t in terms(passages)] if passages else []
         self.numbers = [numbers_in(p) for p in passages]
 
-    def best_sentence(self, query_vector: np.ndarray, within: int) -> tuple[int, str, float]:
+    def best_sentence(
+        self, query_vector: np.ndarray, within: int, only: int | None = None
+    ) -> tuple[int, str, float]:
         """(passage index, sentence, cosine) of the sentence closest to the query in the first
         `within` passages: the extractive fallback."""
         end = int(self.bounds[min(within, len(self.pieces))])
         if end == 0:
             return 0, "", 0.0
         scores = self.vectors[:end] @ query_vector
+        if only is not None:
+            outside = np.ones(end, dtype=bool)
+            outside[self.bounds[only] : self.bounds[only + 1]] = False
+            scores = np.where(outside, -np.inf, scores)
         best = int(np.argmax(scores))
         passage = int(np.searchsorted(self.bounds, best, side="right") - 1)
-        return passage, self.flat[best], float(scores[best])
+        sentence = self.flat[best]
+        if sentence.startswith(_FAQ_QUESTION):
+            # The user's question matches an FAQ question: its answer is the whole reply.
+            answer = self.pieces[passage][1:]
+            sentence = " ".join(answer).removeprefix(_FAQ_ANSWER) if answer else ""
+        return passage, sentence.removeprefix(_FAQ_ANSWER), float(scores[best])
 
     def best_per_passage(self, query_vector: np.ndarray) -> list[float]:
         """Cosine of the query to each passage's closest sentence."""
-        scores = self.vectors @ query_vector
-        return [float(scores[a:b].max()) for a, b in zip(self.bounds[:-1], self.bounds[1:], strict=True)]
+        within = len(self.pieces)
+        return [self.best_sentence(query_vector, within, only=i)[2] for i in range(within)]
 
     def score(self, sentences: list[str]) -> list[list[Support]]:
         """support[i][j]: how well passage j backs sentence i."""
