@@ -3,7 +3,7 @@
     python bench/generator.py [--threads 1 2] [--runs 5] [--out bench/results/generator.json]
 
 Uses a prompt shaped like Tandem's (system rules + one ~220-token passage + a question), greedy
-decoding without a grammar so every run decodes the full --max-tokens budget.
+decoding, with and without Tandem's answer grammar (which also stops the answer early).
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ import statistics
 import time
 from pathlib import Path
 
+from llama_cpp import LlamaGrammar
+
 from tandem.generate.llamacpp import LlamaCppGenerator
-from tandem.generate.prompt import SYSTEM
+from tandem.generate.prompt import ANSWER_GRAMMAR, SYSTEM
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSAGE = (
@@ -28,7 +30,7 @@ PASSAGE = (
 ) * 3
 
 
-def measure(threads: int, runs: int, max_tokens: int) -> dict:
+def measure(threads: int, runs: int, max_tokens: int, grammar: bool) -> dict:
     generator = LlamaCppGenerator("smollm2-135m", threads=threads)
     llm = generator.llm
     messages = [
@@ -47,7 +49,11 @@ def measure(threads: int, runs: int, max_tokens: int) -> dict:
         first = None
         count = 0
         for chunk in llm.create_chat_completion(
-            messages=messages, max_tokens=max_tokens, temperature=0.0, stream=True
+            messages=messages,
+            max_tokens=max_tokens,
+            temperature=0.0,
+            stream=True,
+            grammar=LlamaGrammar.from_string(ANSWER_GRAMMAR, verbose=False) if grammar else None,
         ):
             if chunk["choices"][0]["delta"].get("content"):
                 count += 1
@@ -61,6 +67,8 @@ def measure(threads: int, runs: int, max_tokens: int) -> dict:
     prefill, decode = prefill[1:], decode[1:]  # first run warms caches
     return {
         "threads": threads,
+        "grammar": grammar,
+        "completion_tokens": count,
         "prompt_tokens": prompt_tokens,
         "prefill_tokens_per_s": round(statistics.median(prefill), 1),
         "decode_tokens_per_s": round(statistics.median(decode), 1),
@@ -77,12 +85,12 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "generator.json")
     args = parser.parse_args()
-    results = [measure(t, args.runs, args.max_tokens) for t in args.threads]
-    print(f"{'threads':>7} {'prompt tok':>10} {'prefill tok/s':>14} {'decode tok/s':>13}")
+    results = [measure(t, args.runs, args.max_tokens, g) for t in args.threads for g in (False, True)]
+    print(f"{'threads':>7} {'grammar':>7} {'prompt tok':>10} {'prefill tok/s':>14} {'decode tok/s':>13}")
     for r in results:
         print(
-            f"{r['threads']:>7} {r['prompt_tokens']:>10} {r['prefill_tokens_per_s']:>14} "
-            f"{r['decode_tokens_per_s']:>13}"
+            f"{r['threads']:>7} {r['grammar']!s:>7} {r['prompt_tokens']:>10} "
+            f"{r['prefill_tokens_per_s']:>14} {r['decode_tokens_per_s']:>13}"
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), "results": results}, indent=2))

@@ -18,7 +18,7 @@ SYSTEM = (
 # framing, and it stops instead of rambling. Citations are attached by the verifier.
 ANSWER_GRAMMAR = r"""
 root ::= sentence (" " sentence)?
-sentence ::= [A-Z0-9] [^\n"\[\]{}<>*#|]{8,300} [.!?]
+sentence ::= [A-Z0-9] [^\n"\[\]{}<>*#|]{8,200} [.!?]
 """
 
 
