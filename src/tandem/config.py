@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     keep_versions: int = Field(5, ge=1, description="Index versions kept on disk.")
 
     encoder: str = Field("all-MiniLM-L6-v2", description="Bundled encoder or a model folder.")
-    encoder_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx"
+    encoder_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"
     encoder_threads: int = Field(1, ge=1, le=64)
     encode_batch_size: int = Field(32, ge=1, le=1024)
     chunk_tokens: int = Field(220, ge=16, le=2048)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from tandem.documents.models import Chunk
 from tandem.encode import Encoder
@@ -13,6 +15,17 @@ from tandem.index.fusion import normalised_score_fusion, reciprocal_rank_fusion,
 from tandem.index.snapshot import IndexSnapshot, SearchFilters
 
 CANDIDATES = 100
+
+
+@lru_cache(maxsize=1)
+def _blas_controller() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def single_threaded_blas():
+    """Matrix-vector products are memory-bound: a second BLAS thread only adds contention (16 ms
+    instead of 1 ms at p50 on a busy 2-core machine, see docs/benchmarks.md)."""
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 @dataclass(frozen=True)
@@ -90,19 +103,19 @@ class HybridRetriever:
         mask = self.snapshot.mask(filters) if filters else None
         size = self.snapshot.size
         dense = lexical = np.zeros(size, dtype=np.float32)
-        if mode in ("hybrid", "dense") or query_vector is None:
+        if query_vector is None:
             started = time.perf_counter()
-            if query_vector is None:
-                query_vector = self.encoder.encode([query])[0]
+            query_vector = self.encoder.encode([query])[0]
             timings["encode_ms"] = (time.perf_counter() - started) * 1000
-        if mode in ("hybrid", "dense") and size:
-            started = time.perf_counter()
-            dense = self.snapshot.dense_scores(query_vector)
-            timings["dense_ms"] = (time.perf_counter() - started) * 1000
-        if mode in ("hybrid", "bm25") and size:
-            started = time.perf_counter()
-            lexical = self.snapshot.lexical.scores(query)
-            timings["lexical_ms"] = (time.perf_counter() - started) * 1000
+        with single_threaded_blas():
+            if size:  # dense scores are computed in every mode: they are the confidence signal
+                started = time.perf_counter()
+                dense = self.snapshot.dense_scores(query_vector)
+                timings["dense_ms"] = (time.perf_counter() - started) * 1000
+            if mode in ("hybrid", "bm25") and size:
+                started = time.perf_counter()
+                lexical = self.snapshot.lexical.scores(query)
+                timings["lexical_ms"] = (time.perf_counter() - started) * 1000
 
         started = time.perf_counter()
         depth = max(CANDIDATES, k)
