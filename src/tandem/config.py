@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     search_mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
     fusion: Literal["rrf", "weighted"] = "weighted"
     dense_weight: float = Field(0.7, ge=0.0, le=1.0)
+    coverage_weight: float = Field(
+        0.0, ge=0.0, le=2.0, description="Rerank the top 20 by the share of rare query words present."
+    )
     top_k: int = Field(5, ge=1, le=100)
 
     generator: str = Field("smollm2-135m", description="Bundled GGUF model or a .gguf path.")

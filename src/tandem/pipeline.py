@@ -103,7 +103,9 @@ class Tandem:
 
     def retriever(self) -> HybridRetriever:
         s = self.settings
-        return HybridRetriever(self.snapshot, self.encoder, s.search_mode, s.fusion, s.dense_weight)
+        return HybridRetriever(
+            self.snapshot, self.encoder, s.search_mode, s.fusion, s.dense_weight, s.coverage_weight
+        )
 
     # -- operations ---------------------------------------------------------------------------
     def ingest(

@@ -15,6 +15,7 @@ from tandem.index.fusion import normalised_score_fusion, reciprocal_rank_fusion,
 from tandem.index.snapshot import IndexSnapshot, SearchFilters
 
 CANDIDATES = 100
+RERANK_DEPTH = 20
 
 
 @lru_cache(maxsize=1)
@@ -83,12 +84,14 @@ class HybridRetriever:
         mode: str = "hybrid",
         fusion: str = "rrf",
         dense_weight: float = 0.5,
+        coverage_weight: float = 0.0,
     ) -> None:
         self.snapshot = snapshot
         self.encoder = encoder
         self.mode = mode
         self.fusion = fusion
         self.dense_weight = dense_weight
+        self.coverage_weight = coverage_weight
 
     def search(
         self,
@@ -135,7 +138,17 @@ class HybridRetriever:
         else:
             weights = [2 * self.dense_weight, 2 * (1 - self.dense_weight)]
             fused = reciprocal_rank_fusion([dense_top, lexical_top], weights)
-        best = sorted(fused.items(), key=lambda item: -item[1])[:k]
+        best = sorted(fused.items(), key=lambda item: -item[1])[: max(k, RERANK_DEPTH)]
+        if self.coverage_weight and mode != "dense" and best:
+            rows = np.array([row for row, _ in best], dtype=np.int64)
+            coverage = self.snapshot.lexical.coverage(query, rows)
+            top = max(best[0][1], 1e-9)
+            best = [
+                (row, score / top + self.coverage_weight * float(c))
+                for (row, score), c in zip(best, coverage, strict=True)
+            ]
+            best.sort(key=lambda item: -item[1])
+        best = best[:k]
         dense_rank = {int(r): i + 1 for i, r in enumerate(dense_top)}
         lexical_rank = {int(r): i + 1 for i, r in enumerate(lexical_top)}
         chunks = self.snapshot.chunks([row for row, _ in best])

@@ -50,6 +50,28 @@ class LexicalIndex:
             return cls(bm25s.BM25(), 0)
         return cls(bm25s.BM25.load(str(folder), mmap=False, show_progress=False), size)
 
+    def coverage(self, query: str, rows: np.ndarray) -> np.ndarray:
+        """IDF-weighted share of the query's terms that each of `rows` contains (0..1).
+
+        BM25 saturates on short chunks (an FAQ pair that shares three common words wins); coverage
+        asks instead whether the rare words of the question are there at all.
+        """
+        query_terms = set(terms([query])[0])
+        if not query_terms or not self.size or rows.size == 0:
+            return np.zeros(rows.size, dtype=np.float32)
+        matrix = self.retriever.scores
+        indptr, postings = matrix["indptr"], matrix["indices"]
+        total = np.zeros(rows.size, dtype=np.float32)
+        weight_sum = 0.0
+        for term in query_terms:
+            ident = self.retriever.vocab_dict.get(term)
+            found = 0 if ident is None else int(indptr[ident + 1] - indptr[ident])
+            weight = float(np.log((self.size + 1) / (found + 0.5)))
+            weight_sum += weight
+            if found:
+                total += weight * np.isin(rows, postings[indptr[ident] : indptr[ident + 1]])
+        return total / weight_sum if weight_sum > 0 else total
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every row (zeros when no query term is in the vocabulary)."""
         known = [t for t in terms([query])[0] if t in self.vocabulary]
