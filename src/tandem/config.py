@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     fusion: Literal["rrf", "weighted"] = "weighted"
     dense_weight: float = Field(0.7, ge=0.0, le=1.0)
     coverage_weight: float = Field(
-        0.0, ge=0.0, le=2.0, description="Rerank the top 20 by the share of rare query words present."
+        0.2, ge=0.0, le=2.0, description="Rerank the top 20 by the share of rare query words present."
     )
     top_k: int = Field(5, ge=1, le=100)
 
