@@ -14,8 +14,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from tandem.answer import ABSTAIN_TEXT, Answer, Citation
 from tandem.config import Settings
 from tandem.documents.chunking import Chunker
@@ -27,20 +25,9 @@ from tandem.index.layout import IndexLayout
 from tandem.index.snapshot import IndexSnapshot, SearchFilters
 from tandem.ingest import Ingestor, IngestReport
 from tandem.retrieve import HybridRetriever, Passage
-from tandem.verify.support import (
-    PreparedPassages,
-    SupportJudge,
-    restates,
-    strip_citation_marks,
-    strip_lead_in,
-)
+from tandem.verify.draft import MODEL_DECLINED, DraftVerifier
+from tandem.verify.support import SupportJudge
 
-_MODEL_DECLINED = re.compile(
-    r"doesn'?t cover|does not cover|not (?:mentioned|covered|provided|specified|stated)|"
-    r"no information|cannot answer|can'?t answer",
-    re.IGNORECASE,
-)
-_LIST_MARKER = re.compile(r"\(?\d{1,2}[.)]")
 _SENTENCE_DONE = re.compile(r"[.!?][\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n")
 
 
@@ -181,57 +168,36 @@ class Tandem:
         versions["generator"] = self.generator.model_id
         stats = GenerationStats()
         messages = build_messages(question, passages[: s.prompt_passages])
-        citations: list[Citation] = []
+        verifier = DraftVerifier(question, result.query_vector, prepared, passages, self.encoder, s)
         kept: list[str] = []
         draft, pending = "", ""
-        sentence_log: list[dict] = []
         for piece in self.generator.stream(messages, s.max_answer_tokens, stats, ANSWER_GRAMMAR):
             draft += piece
             pending += piece
             while (match := _SENTENCE_DONE.search(pending)) is not None:
                 sentence, pending = pending[: match.end()].strip(), pending[match.end() :]
-                emitted = self._verify(
-                    question,
-                    result.query_vector,
-                    sentence,
-                    prepared,
-                    passages,
-                    citations,
-                    sentence_log,
-                    timings,
-                )
-                if emitted:
+                if emitted := verifier.check(sentence):
                     kept.append(emitted)
                     yield AnswerEvent("sentence", emitted)
-        if pending.strip():
-            emitted = self._verify(
-                question,
-                result.query_vector,
-                pending.strip(),
-                prepared,
-                passages,
-                citations,
-                sentence_log,
-                timings,
-            )
-            if emitted:
-                kept.append(emitted)
-                yield AnswerEvent("sentence", emitted)
+        if pending.strip() and (emitted := verifier.check(pending.strip())):
+            kept.append(emitted)
+            yield AnswerEvent("sentence", emitted)
+        timings["verify_ms"] += verifier.elapsed_ms
         timings["generate_ms"] = stats.total_ms
         timings["first_token_ms"] = stats.first_token_ms
         diagnostics.update(
-            sentences=sentence_log,
+            sentences=verifier.log,
             prompt_tokens=stats.prompt_tokens,
             completion_tokens=stats.completion_tokens,
             decode_tokens_per_s=round(stats.decode_tokens_per_s, 1),
-            model_declined=bool(_MODEL_DECLINED.search(draft)),
+            model_declined=bool(MODEL_DECLINED.search(draft)),
         )
         diagnostics["extractive_candidates"] = [
             {"doc": passages[i].chunk.doc_id, "similarity": round(similarity, 4)}
             for i, similarity in enumerate(prepared.best_per_passage(result.query_vector))
         ]
         if kept:
-            answer = finish(" ".join(kept), citations, "supported", "generated", draft)
+            answer = finish(" ".join(kept), verifier.citations, "supported", "generated", draft)
         else:
             answer = self._fallback(question, result.query_vector, prepared, passages, finish, draft)
             yield AnswerEvent("sentence", answer.text)
@@ -249,69 +215,6 @@ class Tandem:
                 "(shorten it, or raise TANDEM_MAX_QUESTION_CHARS)"
             )
         return question
-
-    def _verify(
-        self,
-        question: str,
-        query_vector: np.ndarray,
-        sentence: str,
-        prepared: PreparedPassages,
-        passages: list[Passage],
-        citations: list[Citation],
-        log: list[dict],
-        timings: dict[str, float],
-    ) -> str | None:
-        """Keep a draft sentence only if a retrieved passage supports it; cite that passage."""
-        started = time.perf_counter()
-        clean = strip_lead_in(strip_citation_marks(sentence)[0])
-        if _LIST_MARKER.fullmatch(clean):
-            return None
-        rejected = (
-            "empty"
-            if not clean
-            else "declined"
-            if _MODEL_DECLINED.search(clean)
-            else "question"
-            if clean.endswith("?")
-            else "restates the question"
-            if restates(clean, question)
-            else ""
-        )
-        if rejected:
-            log.append({"sentence": clean, "support": 0.0, "kept": False, "rejected": rejected})
-            return None
-        row = prepared.score([clean])[0][: self.settings.prompt_passages]
-        best = max(row, key=lambda support: support.score)
-        relevance = float(self.encoder.encode([clean])[0] @ query_vector)
-        kept = (
-            best.score >= self.settings.min_support
-            and best.lexical >= self.settings.min_lexical_support
-            and best.numbers_ok
-            and relevance >= self.settings.min_answer_relevance
-        )
-        log.append(
-            {
-                "sentence": clean,
-                "support": round(best.score, 4),
-                "semantic": round(best.semantic, 4),
-                "lexical": round(best.lexical, 4),
-                "numbers_ok": best.numbers_ok,
-                "relevance": round(relevance, 4),
-                "passage": passages[best.passage_index].chunk.chunk_id,
-                "doc": passages[best.passage_index].chunk.doc_id,
-                "kept": kept,
-            }
-        )
-        timings["verify_ms"] = timings.get("verify_ms", 0.0) + (time.perf_counter() - started) * 1000
-        if not kept:
-            return None
-        chunk_id = passages[best.passage_index].chunk.chunk_id
-        number = next(
-            (c.number for c in citations if c.chunk_id == chunk_id),
-            len({c.chunk_id for c in citations}) + 1,
-        )
-        citations.append(Citation.of(number, passages[best.passage_index], clean, best.score))
-        return f"{clean.rstrip()} [{number}]"
 
     def _fallback(self, question, query_vector, prepared, passages, finish, draft) -> Answer:
         """No draft sentence was supported: quote the best passage sentence, or abstain."""
