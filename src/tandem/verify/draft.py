@@ -67,9 +67,10 @@ class DraftVerifier:
             self.log.append({"sentence": clean, "support": 0.0, "kept": False, "rejected": rejected})
             return None
         s = self.settings
-        row = self.prepared.score([clean])[0][: s.prompt_passages]
+        vector = self.encoder.encode([clean])  # encoded once: for support and for relevance
+        row = self.prepared.score([clean], vector)[0][: s.prompt_passages]
         best = max(row, key=lambda support: support.score)
-        relevance = float(self.encoder.encode([clean])[0] @ self.query_vector)
+        relevance = float(vector[0] @ self.query_vector)
         passage = self.passages[best.passage_index]
         kept = (
             best.score >= s.min_support

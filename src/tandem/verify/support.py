@@ -110,11 +110,14 @@ class PreparedPassages:
         within = len(self.pieces)
         return [self.best_sentence(query_vector, within, only=i)[2] for i in range(within)]
 
-    def score(self, sentences: list[str]) -> list[list[Support]]:
-        """support[i][j]: how well passage j backs sentence i."""
+    def score(self, sentences: list[str], sentence_vectors: np.ndarray | None = None) -> list[list[Support]]:
+        """support[i][j]: how well passage j backs sentence i (pass the sentences' vectors when
+        the caller already has them)."""
         if not sentences or not self.flat:
             return [[] for _ in sentences]
-        similarity = self.encoder.encode(sentences) @ self.vectors.T
+        if sentence_vectors is None:
+            sentence_vectors = self.encoder.encode(sentences)
+        similarity = sentence_vectors @ self.vectors.T
         result: list[list[Support]] = []
         for i, words_list in enumerate(terms(sentences)):
             words, needed = set(words_list), numbers_in(sentences[i])
