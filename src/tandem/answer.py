@@ -70,6 +70,8 @@ class Answer:
     versions: dict[str, str | int] = field(default_factory=dict)
     draft: str = ""
     diagnostics: dict = field(default_factory=dict)
+    route: dict | None = None
+    ticket: str | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -84,4 +86,6 @@ class Answer:
             "versions": self.versions,
             "draft": self.draft,
             "diagnostics": self.diagnostics,
+            "route": self.route,
+            "ticket": self.ticket,
         }

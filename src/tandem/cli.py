@@ -166,6 +166,11 @@ def demo(
             errors.print(f"[red]error:[/] {exc}")
 
 
+from tandem.cli_route import app as route_app  # noqa: E402
+
+app.add_typer(route_app, name="route")
+
+
 def main() -> None:
     """Entry point: TandemErrors become one readable line and exit code 1."""
     try:

@@ -46,9 +46,21 @@ def show_passages(passages: list[Passage]) -> None:
         console.print(f"   {escape(snippet[:240])}{'…' if len(snippet) > 240 else ''}")
 
 
+def show_route(answer: Answer) -> None:
+    """One line: the action the router picked and the labels behind it."""
+    if not answer.route:
+        return
+    labels = ", ".join(
+        f"{name}={p['label']} ({p['confidence']:.2f})" for name, p in answer.route["predictions"].items()
+    )
+    ticket = f", ticket {answer.ticket}" if answer.ticket else ""
+    console.print(f"[dim]route: {escape(answer.route['action'])}{ticket}; {escape(labels)}[/]")
+
+
 def show_sources(answer: Answer) -> None:
+    show_route(answer)
     if answer.abstained:
-        if answer.passages:
+        if answer.passages and answer.mode == "abstained":
             console.print(f"[dim]closest passage: {escape(answer.passages[0].chunk.doc_id)}[/]")
         return
     console.print("\n[bold]Sources[/]")

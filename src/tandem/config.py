@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TANDEM_", extra="forbid", validate_default=True)
 
     index_dir: Path = Field(Path("tandem-index"), description="Folder of the index.")
+    data_dir: Path = Field(Path("tandem-data"), description="Folder of the SQLite store (tickets, traces).")
+    router: Path | None = Field(None, description="Router folder or router TOML; none: answer everything.")
     keep_versions: int = Field(5, ge=1, description="Index versions kept on disk.")
 
     encoder: str = Field("all-MiniLM-L6-v2", description="Bundled encoder or a model folder.")

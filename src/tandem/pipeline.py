@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,9 @@ from tandem.index.layout import IndexLayout
 from tandem.index.snapshot import IndexSnapshot, SearchFilters
 from tandem.ingest import Ingestor, IngestReport
 from tandem.retrieve import HybridRetriever, Passage
+from tandem.route.policy import RoutingDecision
+from tandem.route.router import Router
+from tandem.route.tickets import TicketStore
 from tandem.verify.draft import MODEL_DECLINED, DraftVerifier
 from tandem.verify.support import SupportJudge
 
@@ -52,6 +56,8 @@ class Tandem:
         self._generator: LlamaCppGenerator | None = None
         self._snapshot: IndexSnapshot | None = None
         self._snapshot_name = ""
+        self._router: Router | None = None
+        self._side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tandem-route")
 
     # -- components, loaded on first use -------------------------------------------------------
     @property
@@ -87,6 +93,17 @@ class Tandem:
                 self._snapshot.close()
             self._snapshot, self._snapshot_name = snapshot, name
         return self._snapshot
+
+    @property
+    def router(self) -> Router | None:
+        """The configured router (`settings.router`), or None: every message is answered."""
+        if self._router is None and self.settings.router is not None:
+            self._router = Router.from_config(self.settings.router, encoder=self.encoder)
+        return self._router
+
+    @property
+    def tickets(self) -> TicketStore:
+        return TicketStore(self.settings.data_dir / "tandem.sqlite")
 
     def retriever(self) -> HybridRetriever:
         s = self.settings
@@ -127,10 +144,15 @@ class Tandem:
         started = time.perf_counter()
         question = self._validate(question)
         s = self.settings
+        router = self.router
+        routing: Future[RoutingDecision] | None = (
+            self._side.submit(router.classify, question) if router is not None else None
+        )
         result = self.retriever().search(question, s.top_k, filters)
         passages = result.passages
         timings = dict(result.timings)
         timings["retrieve_ms"] = (time.perf_counter() - started) * 1000
+        decision = routing.result() if routing is not None else None
         versions: dict[str, str | int] = {
             "index_version": self.snapshot.version,
             "encoder": f"{self.encoder.model_id} ({self.encoder.backend})",
@@ -153,7 +175,16 @@ class Tandem:
                 versions,
                 draft,
                 diagnostics,
+                decision.to_dict() if decision else None,
             )
+
+        if decision is not None:
+            timings["route_ms"] = decision.seconds * 1000
+            if not decision.answers:
+                answer = self._route_reply(question, decision, finish)
+                yield AnswerEvent("sentence", answer.text)
+                yield AnswerEvent("answer", answer=answer)
+                return
 
         if not passages or confidence < s.min_retrieval_score:
             answer = finish(ABSTAIN_TEXT, [], "low_retrieval_confidence", "abstained")
@@ -215,6 +246,25 @@ class Tandem:
                 "(shorten it, or raise TANDEM_MAX_QUESTION_CHARS)"
             )
         return question
+
+    def _route_reply(self, question: str, decision: RoutingDecision, finish) -> Answer:
+        """A handoff (with a stored ticket) or a refusal instead of an answer."""
+        from tandem.guard.pii import redact_pii
+
+        policy = self.router.config.policy if self.router else None
+        assert policy is not None
+        ticket = None
+        if decision.queue is not None:
+            ticket = self.tickets.create(redact_pii(question)[0], decision)
+            template = decision.message or policy.handoff_message
+            mode, reason = "handoff", f"routed to {decision.queue}"
+        else:
+            template = decision.message or policy.refuse_message
+            mode, reason = "refused", "refused by policy"
+        text = template.replace("{queue}", decision.queue or "").replace("{ticket}", ticket or "")
+        answer = finish(text, [], reason, mode)
+        answer.ticket = ticket
+        return answer
 
     def _fallback(self, question, query_vector, prepared, passages, finish, draft) -> Answer:
         """No draft sentence was supported: quote the best passage sentence, or abstain."""

@@ -30,13 +30,19 @@ def _atomic_target(target: Path) -> Path:
 def export_fp32(files: EncoderFiles, target: Path) -> Path:
     """Trace the transformer with torch.onnx (token embeddings out; pooling happens in numpy)."""
     try:
-        import torch
         from transformers import AutoModel
     except ImportError:
         raise ModelError(
             "exporting the encoder to ONNX needs torch and transformers; install them or use "
             "TANDEM_ENCODER_BACKEND=torch"
         ) from None
+    model = AutoModel.from_pretrained(str(files.path), attn_implementation="eager")
+    return export_transformer(model, target)
+
+
+def export_transformer(model, target: Path) -> Path:
+    """Export a loaded transformers encoder (e.g. with a merged LoRA adapter) to `target`."""
+    import torch
 
     class _TokenEmbeddings(torch.nn.Module):
         def __init__(self, model: torch.nn.Module) -> None:
@@ -49,7 +55,6 @@ def export_fp32(files: EncoderFiles, target: Path) -> Path:
             )
             return output.last_hidden_state
 
-    model = AutoModel.from_pretrained(str(files.path), attn_implementation="eager")
     wrapper = _TokenEmbeddings(model).eval()
     example = torch.ones((2, 8), dtype=torch.long)
     names = ["input_ids", "attention_mask", "token_type_ids"]

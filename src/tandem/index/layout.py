@@ -42,8 +42,9 @@ def _fsync_dir(folder: Path) -> None:
 class IndexLayout:
     """Paths and pointer operations for one index folder."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, writer: str = "ingest") -> None:
         self.root = Path(root)
+        self.writer = writer
         self.versions = self.root / "versions"
 
     def exists(self) -> bool:
@@ -129,7 +130,7 @@ class IndexLayout:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise IndexError_(
-                    f"another ingest is writing to {self.root}; wait for it to finish"
+                    f"another {self.writer} is writing to {self.root}; wait for it to finish"
                 ) from None
             try:
                 yield

@@ -1,0 +1,101 @@
+"""A trained label-set classifier loaded from a router version, run in onnxruntime for serving.
+
+The LoRA adapter is merged into the base encoder and exported to ONNX once, cached by the
+adapter's hash (like the base encoder's export); the head and the lexical model run in numpy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+from tokenizers import Tokenizer
+
+from tandem.encode.base import normalise
+from tandem.encode.model_files import EncoderFiles
+from tandem.encode.onnx_export import cache_root, export_transformer, onnx_model_path
+from tandem.errors import ConfigError
+from tandem.route.encoder_head import MAX_TOKENS, SCALE
+from tandem.route.lexical import LexicalClassifier
+from tandem.route.metrics import softmax
+from tandem.route.train import combine
+
+
+class TrainedLabelClassifier:
+    """Probabilities from the saved encoder classifier mixed with the saved lexical model."""
+
+    def __init__(self, folder: Path, encoder_files: EncoderFiles, threads: int = 1) -> None:
+        import onnxruntime as ort
+        from safetensors.numpy import load_file
+
+        description = json.loads((folder / "classifier.json").read_text())
+        expected = description["encoder"]["fingerprint"]
+        if expected != encoder_files.fingerprint():
+            raise ConfigError(
+                f"router label set {folder.name!r} was trained on encoder "
+                f"{description['encoder']['model_id']} ({expected}), not {encoder_files.model_id} "
+                f"({encoder_files.fingerprint()}); retrain it with `tandem route train`"
+            )
+        self.labels: list[str] = description["labels"]
+        self.method: str = description["method"]
+        self.lexical_weight = float(description["lexical_weight"])
+        self.temperature = float(description["temperature"])
+        self.validation = description.get("validation", {})
+        head = load_file(folder / "head.safetensors")
+        self.head_weight, self.head_bias = head["weight"].T.copy(), head["bias"]
+        lexical_file = folder / "lexical.npz"
+        self.lexical = LexicalClassifier.load(lexical_file) if lexical_file.is_file() else None
+
+        adapter = folder / "adapter"
+        model_path = (
+            _merged_export(adapter, encoder_files, len(self.labels))
+            if adapter.is_dir()
+            else onnx_model_path(encoder_files, quantised=False)
+        )
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+        self.tokenizer = Tokenizer.from_file(str(encoder_files.tokenizer_file))
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.tokenizer.enable_padding()
+
+    def sentence_vectors(self, texts: list[str]) -> np.ndarray:
+        encodings = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        (tokens,) = self.session.run(
+            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        )
+        weights = mask[..., None].astype(np.float32)
+        return normalise((tokens * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9))
+
+    def encoder_logits(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        parts = [
+            self.sentence_vectors(texts[start : start + batch_size])
+            for start in range(0, len(texts), batch_size)
+        ]
+        vectors = np.concatenate(parts) if parts else np.zeros((0, self.head_weight.shape[0]), np.float32)
+        return (vectors * SCALE) @ self.head_weight + self.head_bias
+
+    def probabilities(self, texts: list[str], vectors: np.ndarray | None = None) -> np.ndarray:
+        lexical_logits = self.lexical.logits(texts) if self.lexical is not None else None
+        return softmax(
+            combine(self.encoder_logits(texts), lexical_logits, self.lexical_weight, self.temperature)
+        )
+
+
+def _merged_export(adapter: Path, encoder_files: EncoderFiles, n_labels: int) -> Path:
+    """ONNX file of base encoder + adapter, exported on first use and cached by the adapter's hash."""
+    digest = hashlib.sha256((adapter / "adapter_model.safetensors").read_bytes()).hexdigest()[:16]
+    target = cache_root() / "onnx" / f"router-{encoder_files.fingerprint()}-{digest}" / "model.onnx"
+    if not target.is_file():
+        from tandem.route.encoder_head import EncoderClassifier
+
+        model = EncoderClassifier(encoder_files, n_labels, attention="eager")
+        model.load_adapter(adapter)
+        export_transformer(model.encoder, target)
+    return target

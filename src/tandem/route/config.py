@@ -1,0 +1,181 @@
+"""The router's one configuration file (TOML): label sets and an ordered routing policy.
+
+    [label_sets.urgency]
+    labels = [
+      { name = "high", description = "the customer is blocked or losing money now",
+        examples = ["my card was stolen an hour ago"] },
+      { name = "normal", description = "a routine question" },
+    ]
+
+    [policy]
+    fallback = "answer"                  # when no rule matches
+    min_confidence = 0.35                # below it, `low_confidence_action` applies
+    low_confidence_action = "answer_and_flag"
+
+    [[policy.rules]]
+    when = { urgency = ["high"] }        # every listed label set must match one of its labels
+    min_confidence = 0.5
+    action = "handoff:priority"
+    reason = "urgent customers talk to a person"
+
+Errors name the file and the line of the offending value.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from tandem.errors import ConfigError
+
+ACTIONS = ("answer", "answer_and_flag", "refuse")
+HANDOFF_PREFIX = "handoff:"
+
+
+def check_action(action: str) -> str:
+    """`answer`, `answer_and_flag`, `refuse` or `handoff:<queue>`."""
+    if action in ACTIONS:
+        return action
+    if action.startswith(HANDOFF_PREFIX) and re.fullmatch(r"[\w.-]+", action[len(HANDOFF_PREFIX) :]):
+        return action
+    raise ValueError(f"action must be one of {', '.join(ACTIONS)} or handoff:<queue>, not {action!r}")
+
+
+class Label(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    examples: list[str] = Field(default_factory=list)
+
+    def prompts(self) -> list[str]:
+        """Texts that stand for this label in zero-shot matching."""
+        readable = self.name.replace("_", " ").replace("-", " ")
+        return [self.description or readable, *self.examples]
+
+
+class LabelSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    labels: list[Label] = Field(min_length=2)
+    temperature: float = Field(0.05, gt=0.0, le=1.0, description="Zero-shot softmax temperature.")
+
+    @field_validator("labels")
+    @classmethod
+    def _unique(cls, labels: list[Label]) -> list[Label]:
+        seen: set[str] = set()
+        for label in labels:
+            if label.name in seen:
+                raise ValueError(f"label {label.name!r} is listed twice")
+            seen.add(label.name)
+        return labels
+
+    @property
+    def names(self) -> list[str]:
+        return [label.name for label in self.labels]
+
+
+class Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    when: dict[str, list[str]] = Field(min_length=1)
+    min_confidence: float = Field(0.0, ge=0.0, le=1.0)
+    action: str
+    reason: str = ""
+    message: str | None = Field(None, description="Reply sent instead of an answer (refuse/handoff).")
+
+    _check_action = field_validator("action")(classmethod(lambda cls, v: check_action(v)))
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rules: list[Rule] = Field(default_factory=list)
+    fallback: str = "answer"
+    min_confidence: float = Field(0.0, ge=0.0, le=1.0)
+    low_confidence_action: str = "answer_and_flag"
+    handoff_message: str = (
+        "I've passed your message to our {queue} team; a person will reply. Your ticket is {ticket}."
+    )
+    refuse_message: str = "I can't help with that here."
+
+    _check_fallback = field_validator("fallback", "low_confidence_action")(
+        classmethod(lambda cls, v: check_action(v))
+    )
+
+
+class RouterConfig(BaseModel):
+    """Label sets (the user's) and the policy over them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label_sets: dict[str, LabelSet] = Field(default_factory=dict)
+    policy: Policy = Field(default_factory=Policy)
+
+    @model_validator(mode="after")
+    def _rules_name_known_labels(self) -> RouterConfig:
+        for number, rule in enumerate(self.policy.rules, start=1):
+            for set_name, wanted in rule.when.items():
+                if set_name not in self.label_sets:
+                    known = ", ".join(sorted(self.label_sets)) or "none"
+                    raise ValueError(
+                        f"policy rule {number} uses label set {set_name!r}, which is not defined "
+                        f"(defined: {known})"
+                    )
+                unknown = [w for w in wanted if w not in self.label_sets[set_name].names]
+                if unknown:
+                    raise ValueError(
+                        f"policy rule {number} uses unknown label {unknown[0]!r} of {set_name!r} "
+                        f"(labels: {', '.join(self.label_sets[set_name].names)})"
+                    )
+        return self
+
+    @classmethod
+    def load(cls, path: Path) -> RouterConfig:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"router config {path} does not exist")
+        return cls.parse_toml(path.read_text(encoding="utf-8"), str(path))
+
+    @classmethod
+    def parse_toml(cls, text: str, origin: str = "router config") -> RouterConfig:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{origin}: not valid TOML: {exc}") from None
+        return cls.from_dict(data, origin, text)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], origin: str = "router config", text: str = "") -> RouterConfig:
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            where = ".".join(str(p) for p in problem["loc"])
+            message = str(problem["msg"]).removeprefix("Value error, ")
+            line = _line_of(text, problem, message)
+            at = f", line {line}" if line else ""
+            where = f" at {where}" if where else ""
+            raise ConfigError(f"{origin}{at}: {message}{where}") from None
+
+
+def _line_of(text: str, problem: dict[str, Any], message: str) -> int | None:
+    """Best-effort line number of the offending value or key in the TOML text."""
+    if not text:
+        return None
+    needles: list[str] = re.findall(r"'([^']+)'", message)
+    value = problem.get("input")
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        needles.insert(0, str(value))
+    needles += [str(p) for p in reversed(problem["loc"]) if isinstance(p, str)]
+    lines = text.splitlines()
+    for needle in needles:
+        pattern = re.compile(rf"(^|[^\w]){re.escape(needle)}([^\w]|$)")
+        for number, line in enumerate(lines, start=1):
+            if pattern.search(line.split("#", 1)[0]):
+                return number
+    return None

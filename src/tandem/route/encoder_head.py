@@ -1,0 +1,94 @@
+"""The sentence encoder with a classification head, for training (LoRA) and for inference.
+
+Logits are a linear layer over the mean-pooled, L2-normalised sentence vector times a fixed scale,
+so the head sees the same geometry the encoder was trained for.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tandem.encode.model_files import EncoderFiles
+
+SCALE = 20.0
+MAX_TOKENS = 64
+
+
+class EncoderClassifier:
+    """Tokenizer + transformer (optionally with a merged LoRA adapter) + linear head, on torch."""
+
+    def __init__(
+        self, files: EncoderFiles, n_labels: int, threads: int = 1, attention: str | None = None
+    ) -> None:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        torch.set_num_threads(threads)
+        self.torch = torch
+        self.files = files
+        self.tokenizer = AutoTokenizer.from_pretrained(str(files.path), local_files_only=True)
+        extra = {"attn_implementation": attention} if attention else {}
+        self.encoder: Any = AutoModel.from_pretrained(str(files.path), local_files_only=True, **extra)
+        self.encoder.eval()
+        self.head = torch.nn.Linear(self.encoder.config.hidden_size, n_labels)
+
+    def add_lora(self, rank: int, alpha: float, dropout: float = 0.05) -> None:
+        """Wrap the encoder with trainable LoRA adapters on attention and feed-forward layers."""
+        from peft import LoraConfig, get_peft_model
+
+        config = LoraConfig(
+            r=rank,
+            lora_alpha=alpha,
+            lora_dropout=dropout,
+            target_modules=["query", "key", "value", "dense"],
+        )
+        self.encoder = get_peft_model(self.encoder, config)
+
+    @property
+    def has_adapter(self) -> bool:
+        return hasattr(self.encoder, "peft_config")
+
+    def save_adapter(self, folder: Path) -> None:
+        self.encoder.save_pretrained(str(folder))
+
+    def load_adapter(self, folder: Path) -> None:
+        """Apply a saved adapter and fold it into the weights (inference runs at base speed)."""
+        from peft import PeftModel
+
+        self.encoder = PeftModel.from_pretrained(self.encoder, str(folder)).merge_and_unload()
+        self.encoder.eval()
+
+    def embed(self, texts: list[str]) -> Any:
+        batch = self.tokenizer(
+            texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
+        )
+        hidden = self.encoder(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        return self.torch.nn.functional.normalize(pooled, dim=-1)
+
+    def logits_tensor(self, texts: list[str]) -> Any:
+        return self.head(self.embed(texts) * SCALE)
+
+    def logits(self, texts: list[str], batch_size: int = 128) -> np.ndarray:
+        parts = []
+        with self.torch.inference_mode():
+            for start in range(0, len(texts), batch_size):
+                parts.append(self.logits_tensor(texts[start : start + batch_size]).float().numpy())
+        return np.concatenate(parts) if parts else np.zeros((0, self.head.out_features), np.float32)
+
+    def save_head(self, path: Path) -> None:
+        from safetensors.torch import save_file
+
+        save_file({"weight": self.head.weight.detach().contiguous(), "bias": self.head.bias.detach()}, path)
+
+    def load_head(self, path: Path) -> None:
+        from safetensors.torch import load_file
+
+        tensors = load_file(path)
+        with self.torch.no_grad():
+            self.head.weight.copy_(tensors["weight"])
+            self.head.bias.copy_(tensors["bias"])

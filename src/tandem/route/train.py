@@ -1,0 +1,308 @@
+"""Train one label set: an encoder classifier (LoRA or frozen head) plus a lexical model, calibrated.
+
+Steps: stratified split -> encoder training with early stopping on validation accuracy -> lexical
+model -> choose the mix of the two and a temperature on the validation set -> metrics. Nothing is
+written here; `artefact.save_classifier` stores the result.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from tandem.encode.model_files import EncoderFiles
+from tandem.errors import InputError
+from tandem.route.data import LabelledData, stratified_split
+from tandem.route.encoder_head import SCALE, EncoderClassifier
+from tandem.route.lexical import LexicalClassifier
+from tandem.route.metrics import classification_report, log_softmax, softmax
+
+LEXICAL_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.3, 1.6, 2.0)
+TEMPERATURES = tuple(round(0.3 + 0.05 * i, 2) for i in range(55))
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class TrainOptions:
+    """How to train; the defaults are the recommended ones (measured in bench/route.py)."""
+
+    method: Literal["lora", "frozen"] = "lora"
+    epochs: int = 4
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    head_learning_rate: float = 3e-3
+    lora_rank: int = 16
+    label_smoothing: float = 0.1
+    lexical: bool = True
+    validation_share: float = 0.1
+    patience: int = 1
+    time_budget_s: float | None = 540.0
+    threads: int = 2
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1:
+            raise InputError(f"epochs must be at least 1. Currently it is {self.epochs}.")
+        if not 0.0 <= self.validation_share < 0.5:
+            raise InputError(
+                f"validation share must be in [0, 0.5). Currently it is {self.validation_share}."
+            )
+
+
+@dataclass
+class TrainedClassifier:
+    """Everything `artefact.save_classifier` stores for one label set."""
+
+    labels: list[str]
+    model: EncoderClassifier
+    lexical: LexicalClassifier | None
+    lexical_weight: float
+    temperature: float
+    options: TrainOptions
+    validation: dict = field(default_factory=dict)
+    history: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+    train_count: int = 0
+
+    def summary(self) -> dict:
+        return {
+            "labels": len(self.labels),
+            "train_count": self.train_count,
+            "validation": {k: v for k, v in self.validation.items() if k != "per_label"},
+            "lexical_weight": self.lexical_weight,
+            "temperature": self.temperature,
+            "seconds": round(self.seconds, 1),
+            "history": self.history,
+            "options": asdict(self.options),
+        }
+
+
+def train_classifier(
+    data: LabelledData,
+    encoder_files: EncoderFiles,
+    options: TrainOptions | None = None,
+    progress: Progress | None = None,
+) -> TrainedClassifier:
+    """Train on `data`; `progress(stage, done, total)` is called as work advances."""
+    options = options or TrainOptions()
+    started = time.perf_counter()
+    labels = data.label_names
+    if len(labels) < 2:
+        raise InputError(f"need at least 2 different labels to train; the data has only {labels}")
+    index = {name: i for i, name in enumerate(labels)}
+    targets = np.array([index[label] for label in data.labels])
+    train_rows, validation_rows = stratified_split(data.labels, options.validation_share, options.seed)
+    train = data.subset(train_rows)
+    validation = data.subset(validation_rows)
+    y_train, y_validation = targets[train_rows], targets[validation_rows]
+
+    _seed(options.seed)
+    model = EncoderClassifier(encoder_files, len(labels), options.threads)
+    history: list[dict] = []
+    if options.method == "frozen":
+        _fit_frozen_head(model, train.texts, y_train, progress)
+    else:
+        history = _fit_lora(model, train.texts, y_train, validation.texts, y_validation, options, progress)
+
+    lexical = None
+    if options.lexical:
+        if progress:
+            progress("lexical", 0, 1)
+        lexical = LexicalClassifier.fit(train.texts, y_train, len(labels))
+        if progress:
+            progress("lexical", 1, 1)
+
+    result = TrainedClassifier(labels, model, lexical, 0.0, 1.0, options, history=history)
+    result.train_count = len(train)
+    if len(validation):
+        encoder_logits = model.logits(validation.texts)
+        lexical_logits = lexical.logits(validation.texts) if lexical else None
+        result.lexical_weight, result.temperature = _calibrate(encoder_logits, lexical_logits, y_validation)
+        scores = combine(encoder_logits, lexical_logits, result.lexical_weight, result.temperature)
+        probabilities = softmax(scores)
+        result.validation = classification_report(
+            y_validation, probabilities.argmax(1), probabilities.max(1), labels
+        )
+    elif lexical:
+        result.lexical_weight = 0.3
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def combine(
+    encoder_logits: np.ndarray, lexical_logits: np.ndarray | None, lexical_weight: float, temperature: float
+) -> np.ndarray:
+    """Log-linear mix of the two models, divided by the calibration temperature."""
+    mixed = log_softmax(encoder_logits)
+    if lexical_logits is not None and lexical_weight:
+        mixed = mixed + lexical_weight * log_softmax(lexical_logits)
+    return mixed / temperature
+
+
+def _calibrate(
+    encoder_logits: np.ndarray, lexical_logits: np.ndarray | None, truth: np.ndarray
+) -> tuple[float, float]:
+    """The lexical weight with the best validation accuracy, then the temperature with the best NLL."""
+    weights = LEXICAL_WEIGHTS if lexical_logits is not None else (0.0,)
+    best_weight, best_key = 0.0, (-1.0, 0.0)
+    for weight in weights:
+        scores = combine(encoder_logits, lexical_logits, weight, 1.0)
+        accuracy = float((scores.argmax(1) == truth).mean())
+        nll = float(-log_softmax(scores)[np.arange(len(truth)), truth].mean())
+        if (accuracy, -nll) > best_key:
+            best_weight, best_key = weight, (accuracy, -nll)
+    best_temperature, best_nll = 1.0, math.inf
+    for temperature in TEMPERATURES:
+        scores = combine(encoder_logits, lexical_logits, best_weight, temperature)
+        nll = float(-log_softmax(scores)[np.arange(len(truth)), truth].mean())
+        if nll < best_nll:
+            best_temperature, best_nll = temperature, nll
+    return best_weight, best_temperature
+
+
+def _fit_frozen_head(
+    model: EncoderClassifier, texts: list[str], targets: np.ndarray, progress: Progress | None
+) -> None:
+    """Logistic regression on the frozen encoder's sentence vectors (seconds, not minutes)."""
+    from sklearn.linear_model import LogisticRegression
+
+    torch = model.torch
+    vectors = []
+    with torch.inference_mode():
+        for start in range(0, len(texts), 128):
+            vectors.append(model.embed(texts[start : start + 128]).numpy())
+            if progress:
+                progress("encode", min(start + 128, len(texts)), len(texts))
+    features = np.concatenate(vectors) * SCALE
+    regression = LogisticRegression(C=1.0, max_iter=3000).fit(features, targets)
+    weight = np.zeros((model.head.out_features, features.shape[1]), dtype=np.float32)
+    bias = np.full(model.head.out_features, -30.0, dtype=np.float32)
+    coef = regression.coef_
+    intercept = regression.intercept_
+    if len(regression.classes_) == 2:
+        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
+        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+    weight[regression.classes_] = coef
+    bias[regression.classes_] = intercept
+    with torch.no_grad():
+        model.head.weight.copy_(torch.from_numpy(weight))
+        model.head.bias.copy_(torch.from_numpy(bias))
+
+
+def _fit_lora(
+    model: EncoderClassifier,
+    texts: list[str],
+    targets: np.ndarray,
+    validation_texts: list[str],
+    validation_targets: np.ndarray,
+    options: TrainOptions,
+    progress: Progress | None,
+) -> list[dict]:
+    """LoRA fine-tuning with a one-cycle schedule; keeps the epoch with the best validation accuracy."""
+    torch = model.torch
+    model.add_lora(options.lora_rank, 2.0 * options.lora_rank)
+    model.encoder.train()
+    parameters = [
+        {"params": [p for p in model.encoder.parameters() if p.requires_grad], "lr": options.learning_rate},
+        {"params": list(model.head.parameters()), "lr": options.head_learning_rate},
+    ]
+    optimiser = torch.optim.AdamW(parameters, weight_decay=0.01)
+    steps_per_epoch = math.ceil(len(texts) / options.batch_size)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimiser,
+        max_lr=[options.learning_rate, options.head_learning_rate],
+        total_steps=options.epochs * steps_per_epoch,
+        pct_start=0.1,
+        anneal_strategy="linear",
+    )
+    loss_function = torch.nn.CrossEntropyLoss(label_smoothing=options.label_smoothing)
+    all_targets = torch.from_numpy(targets)
+    history: list[dict] = []
+    best_accuracy, best_state, stale = -1.0, None, 0
+    started = time.perf_counter()
+    rng = random.Random(options.seed)
+    for epoch in range(1, options.epochs + 1):
+        batches = _length_bucketed_batches(texts, options.batch_size, rng)
+        for step, rows in enumerate(batches, start=1):
+            logits = model.logits_tensor([texts[i] for i in rows])
+            loss = loss_function(logits, all_targets[rows])
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            if progress:
+                progress(f"epoch {epoch}/{options.epochs}", step, len(batches))
+        model.encoder.eval()
+        accuracy = (
+            float((model.logits(validation_texts).argmax(1) == validation_targets).mean())
+            if len(validation_texts)
+            else float("nan")
+        )
+        model.encoder.train()
+        elapsed = time.perf_counter() - started
+        history.append(
+            {"epoch": epoch, "validation_accuracy": round(accuracy, 4), "seconds": round(elapsed, 1)}
+        )
+        if not len(validation_texts) or accuracy > best_accuracy:
+            best_accuracy, stale = accuracy, 0
+            best_state = _snapshot(model)
+        else:
+            stale += 1
+            if stale > options.patience:
+                break
+        per_epoch = elapsed / epoch
+        if options.time_budget_s is not None and elapsed + per_epoch > options.time_budget_s:
+            if epoch < options.epochs:
+                history[-1]["stopped"] = "time budget"
+            break
+    if best_state is not None:
+        _restore(model, best_state)
+    model.encoder.eval()
+    return history
+
+
+def _length_bucketed_batches(texts: list[str], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Shuffled batches of similar length, so little compute goes to padding."""
+    rows = list(range(len(texts)))
+    rng.shuffle(rows)
+    pool = batch_size * 20
+    batches = []
+    for start in range(0, len(rows), pool):
+        chunk = sorted(rows[start : start + pool], key=lambda i: len(texts[i]))
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def _snapshot(model: EncoderClassifier) -> dict:
+    trainable = {
+        name: tensor.detach().clone()
+        for name, tensor in model.encoder.named_parameters()
+        if tensor.requires_grad
+    }
+    head = {name: tensor.detach().clone() for name, tensor in model.head.state_dict().items()}
+    return {"encoder": trainable, "head": head}
+
+
+def _restore(model: EncoderClassifier, state: dict) -> None:
+    torch = model.torch
+    with torch.no_grad():
+        parameters = dict(model.encoder.named_parameters())
+        for name, tensor in state["encoder"].items():
+            parameters[name].copy_(tensor)
+    model.head.load_state_dict(state["head"])
+
+
+def _seed(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
