@@ -57,6 +57,7 @@ def main() -> None:
     parser.add_argument("--method", default="lora")
     parser.add_argument("--extra", default="", help='More flags for `tandem route train`, e.g. "--epochs 3".')
     parser.add_argument("--zero-shot-only", action="store_true")
+    parser.add_argument("--keep", type=Path, help="Keep the trained router and the split CSVs here.")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "route.json")
     args = parser.parse_args()
     if not args.data.is_file():
@@ -76,7 +77,8 @@ def main() -> None:
     print("zero-shot from label names:", json.dumps(results["zero_shot_label_names"]), flush=True)
     if not args.zero_shot_only:
         with tempfile.TemporaryDirectory() as scratch:
-            folder = Path(scratch)
+            folder = args.keep or Path(scratch)
+            folder.mkdir(parents=True, exist_ok=True)
             train = data.subset(train_rows)
             write_csv(folder / "train.csv", train.texts, train.labels)
             write_csv(folder / "test.csv", test.texts, test.labels)

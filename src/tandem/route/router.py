@@ -114,7 +114,7 @@ class Router:
         progress: Progress | None = None,
     ) -> TrainedClassifier:
         """Train `label_set`, publish it in `router_dir` and switch this router to the new version."""
-        config_text = self.config_text or _config_text(self.folder)
+        config_text = self.config_text or _config_text(self.folder) or artefact.config_toml(self.config)
         version, trained = train_router(
             data, router_dir, label_set, options, config_text, progress, self.encoder_name
         )
