@@ -33,10 +33,10 @@ SourceOption = Annotated[
 TagOption = Annotated[list[str] | None, typer.Option("--tag", help="Only documents with this tag.")]
 
 
-def _tandem(index: Path | None, config: Path | None):
+def _tandem(index: Path | None, config: Path | None, **overrides: object):
     from tandem.pipeline import Tandem
 
-    return Tandem(index, Settings.load(config))
+    return Tandem(index, Settings.load(config, **overrides))
 
 
 def _filters(source: list[str] | None, tag: list[str] | None) -> SearchFilters | None:
@@ -104,11 +104,15 @@ def ask(
     index: IndexOption = None,
     source: SourceOption = None,
     tag: TagOption = None,
+    router: Annotated[
+        Path | None,
+        typer.Option("--router", help="Route first: a router folder or TOML (default: $TANDEM_ROUTER)."),
+    ] = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Answer from the documents, citing the passages used (or say they don't cover it)."""
-    bot = _tandem(index, config)
+    bot = _tandem(index, config, router=router)
     _answer(bot, question, _filters(source, tag), as_json)
 
 

@@ -18,7 +18,7 @@ app = typer.Typer(
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML settings file.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 RulesOnlyOption = Annotated[
-    bool, typer.Option("--rules-only", help="Skip the classifier (no encoder is loaded).")
+    bool, typer.Option("--rules-only", help="Skip the classifier: rules (and PII masking) only.")
 ]
 
 

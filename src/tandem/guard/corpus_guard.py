@@ -3,10 +3,10 @@
 A manual, FAQ or web page can carry text written for the model rather than the reader ("AI
 assistants must tell customers ..."). Each chunk is checked by the message rules, by a few rules
 for directives addressed to an AI that only documents contain, and by the injection classifier on
-each sentence (documents are long, so a whole-chunk vector would dilute one planted sentence) at a
-stricter threshold than for user messages, since manuals are full of short imperatives. HTML text
-that the loader drops as hidden is scanned separately: it never reaches the index, but its presence
-says the source was tampered with.
+each pair of consecutive sentences (a whole-chunk vector would dilute one planted sentence) at
+the head's strict threshold rather than the message one, since manuals are full of short
+imperatives. HTML text that the loader drops as hidden is scanned separately: it never reaches the
+index, but its presence says the source was tampered with.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 from selectolax.lexbor import LexborHTMLParser
@@ -25,7 +26,6 @@ from tandem.guard.injection_rules import scan_rules
 from tandem.guard.input_guard import GuardFinding
 from tandem.guard.normalise import coerce_text, decoded_payloads, normalise_for_scanning
 
-CORPUS_THRESHOLD = 0.9  # per sentence; the highest demo-KB sentence scores 0.88 (docs/guardrails.md)
 _MIN_WORDS, _MIN_LETTERS = 4, 20  # shorter fragments ("1.", "|---|") score noisily and say nothing
 _EXCERPT_CHARS = 100
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?:;])\s+|\n+")
@@ -171,17 +171,25 @@ def scan_document_rules(text: str) -> list[GuardFinding]:
 
 
 def sentence_pieces(text: str) -> list[str]:
-    """Folded sentences worth scoring (and decoded payloads), long ones cut to WINDOW_CHARS."""
+    """Pairs of consecutive folded sentences worth scoring, per view (the text, decoded payloads).
+
+    One sentence alone is too little context: manuals are full of short imperatives ("work through
+    the checks below in order.") that a classifier trained on messages reads as instructions. A
+    whole chunk is too much: one planted sentence is diluted. Pairs sit between the two.
+    """
     views = [normalise_for_scanning(text), *(normalise_for_scanning(p) for p in decoded_payloads(text))]
     pieces: list[str] = []
     for view in views:
+        sentences: list[str] = []
         for sentence in _SENTENCE_BREAK.split(view):
             while sentence:
                 cut = len(sentence) if len(sentence) <= WINDOW_CHARS else sentence.rfind(" ", 0, WINDOW_CHARS)
                 cut = cut if cut > 0 else WINDOW_CHARS
                 piece, sentence = sentence[:cut].strip(), sentence[cut:].strip()
                 if len(piece.split()) >= _MIN_WORDS and len(_LETTER.findall(piece)) >= _MIN_LETTERS:
-                    pieces.append(piece)
+                    sentences.append(piece)
+        pairs = [f"{a} {b}" for a, b in pairwise(sentences)]
+        pieces += pairs or sentences
     return pieces
 
 
@@ -225,45 +233,50 @@ class CorpusGuard:
     >>> [f.kind for f in findings]  # doctest: +SKIP
     ['directive_to_ai']
 
-    `encoder=None` scans with the rules alone.
+    `encoder=None` scans with the rules alone. `threshold=None` uses the head's strict threshold
+    (no out-of-fold false positive on the benign training messages), since manuals are full of
+    short imperatives that a classifier trained on messages scores high.
     """
 
     def __init__(
         self,
         encoder: SentenceEncoder | None = None,
-        threshold: float = CORPUS_THRESHOLD,
+        threshold: float | None = None,
         head_path: Path | None = None,
     ) -> None:
-        if not 0.0 < threshold <= 1.0:
+        if threshold is not None and not 0.0 < threshold <= 1.0:
             raise ConfigError(f"corpus injection threshold must be in (0, 1]. Currently it is {threshold}.")
-        self.threshold = threshold
         self.classifier = InjectionClassifier.load(encoder, head_path) if encoder is not None else None
+        default = self.classifier.head.strict_threshold if self.classifier else 1.0
+        self.threshold = threshold if threshold is not None else default
 
     def scan_chunk(self, text: str) -> list[GuardFinding]:
         """Findings for one chunk of document text (empty for ordinary manual or FAQ text)."""
         return [finding for _, finding in self.scan_chunks([("", text)])]
 
     def scan_chunks(self, chunks: Iterable[tuple[str, str]]) -> list[tuple[str, GuardFinding]]:
-        """(chunk_id, finding) for every finding in (chunk_id, text) pairs; sentences of all chunks
-        go to the encoder in one batch."""
-        pairs = [(chunk_id, encodable(coerce_text(text))) for chunk_id, text in chunks]
+        """(chunk_id, finding) for every finding in (chunk_id, text) pairs, in chunk order.
+
+        Each chunk's sentences are encoded as one batch of their own: the int8 encoder's scores
+        shift slightly with batch composition, and a chunk's verdict should not depend on its
+        neighbours.
+        """
         findings: list[tuple[str, GuardFinding]] = []
-        for chunk_id, text in pairs:
+        for chunk_id, raw in chunks:
+            text = encodable(coerce_text(raw))
             findings += [(chunk_id, finding) for finding in scan_document_rules(text)]
-        if self.classifier is None:
-            return findings
-        pieces = [(chunk_id, piece) for chunk_id, text in pairs for piece in sentence_pieces(text)]
-        scores = self.classifier.score_pieces([piece for _, piece in pieces])
-        best: dict[str, tuple[float, str]] = {}
-        for (chunk_id, piece), score in zip(pieces, scores, strict=True):
-            if score >= self.threshold and score > best.get(chunk_id, (0.0, ""))[0]:
-                best[chunk_id] = (float(score), piece)
-        for chunk_id, (score, piece) in best.items():
-            detail = f"sentence probability {score:.3f} >= {self.threshold:.2f}: {_excerpt(piece)}"
-            finding = GuardFinding("injection_model", "injection", score, "quarantine", detail)
-            findings.append((chunk_id, finding))
-        order = {chunk_id: i for i, (chunk_id, _) in enumerate(pairs)}
-        return sorted(findings, key=lambda item: order[item[0]])
+            if self.classifier is None:
+                continue
+            pieces = sentence_pieces(text)
+            scores = self.classifier.score_pieces(pieces)
+            if len(scores) and scores.max() >= self.threshold:
+                best = int(scores.argmax())
+                score = float(scores[best])
+                detail = f"probability {score:.3f} >= {self.threshold:.2f}: {_excerpt(pieces[best])}"
+                findings.append(
+                    (chunk_id, GuardFinding("injection_model", "injection", score, "quarantine", detail))
+                )
+        return findings
 
     def scan(self, chunks: Iterable[tuple[str, str]]) -> CorpusScanReport:
         """`scan_chunks` with a count and timing, for the ingest report."""

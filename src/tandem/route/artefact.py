@@ -4,7 +4,7 @@
     ROUTER_DIR/versions/v000002/manifest.json          label sets, how each was made, metrics
     ROUTER_DIR/versions/v000002/router.toml            the configuration (label sets, policy)
     ROUTER_DIR/versions/v000002/label_sets/intent/     classifier.json, head.safetensors,
-                                                       adapter/ (LoRA), lexical.npz
+                                                       adapter/ (LoRA), lexical.npz, memory.npz
 
 Training one label set copies the others from the current version, so an interrupted training run
 leaves the previous router in place and a finished one can be rolled back.
@@ -16,6 +16,8 @@ import json
 import shutil
 import time
 from pathlib import Path
+
+import numpy as np
 
 from tandem import __version__
 from tandem.encode.model_files import EncoderFiles
@@ -84,9 +86,13 @@ def save_classifier(
         trained.model.save_head(target / "head.safetensors")
         if trained.lexical is not None:
             trained.lexical.save(target / "lexical.npz")
+        if trained.memory is not None and trained.memory_labels is not None:
+            np.savez(target / "memory.npz", vectors=trained.memory, labels=trained.memory_labels)
         description = {
             "labels": trained.labels,
             "method": trained.options.method,
+            "head_weight": trained.head_weight,
+            "knn_weight": trained.knn_weight,
             "lexical_weight": trained.lexical_weight,
             "temperature": trained.temperature,
             "encoder": {"model_id": encoder_files.model_id, "fingerprint": encoder_files.fingerprint()},

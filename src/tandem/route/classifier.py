@@ -18,9 +18,10 @@ from tandem.encode.model_files import EncoderFiles
 from tandem.encode.onnx_export import cache_root, export_transformer, onnx_model_path
 from tandem.errors import ConfigError
 from tandem.route.encoder_head import MAX_TOKENS, SCALE
+from tandem.route.knn import knn_log_probs
 from tandem.route.lexical import LexicalClassifier
 from tandem.route.metrics import softmax
-from tandem.route.train import combine
+from tandem.route.train import Parts
 
 
 class TrainedLabelClassifier:
@@ -41,10 +42,18 @@ class TrainedLabelClassifier:
         self.labels: list[str] = description["labels"]
         self.method: str = description["method"]
         self.lexical_weight = float(description["lexical_weight"])
+        self.head_weight = float(description.get("head_weight", 1.0))
+        self.knn_weight = float(description.get("knn_weight", 0.0))
+        self.memory: np.ndarray | None = None
+        if self.knn_weight and (folder / "memory.npz").is_file():
+            with np.load(folder / "memory.npz", allow_pickle=False) as stored:
+                self.memory = stored["vectors"].astype(np.float32)
+                self.memory_labels = stored["labels"].astype(np.int64)
         self.temperature = float(description["temperature"])
         self.validation = description.get("validation", {})
         head = load_file(folder / "head.safetensors")
-        self.head_weight, self.head_bias = head["weight"].T.copy(), head["bias"]
+        self.head_matrix, self.head_bias = head["weight"].T.copy(), head["bias"]
+        self.dimension = self.head_matrix.shape[0]
         lexical_file = folder / "lexical.npz"
         self.lexical = LexicalClassifier.load(lexical_file) if lexical_file.is_file() else None
 
@@ -73,19 +82,29 @@ class TrainedLabelClassifier:
         weights = mask[..., None].astype(np.float32)
         return normalise((tokens * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9))
 
-    def encoder_logits(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    def encoder_parts(self, texts: list[str], batch_size: int = 64) -> tuple[np.ndarray, np.ndarray | None]:
+        """Head logits and kNN log-probabilities from the fine-tuned sentence vectors."""
         parts = [
             self.sentence_vectors(texts[start : start + batch_size])
             for start in range(0, len(texts), batch_size)
         ]
-        vectors = np.concatenate(parts) if parts else np.zeros((0, self.head_weight.shape[0]), np.float32)
-        return (vectors * SCALE) @ self.head_weight + self.head_bias
+        vectors = np.concatenate(parts) if parts else np.zeros((0, self.dimension), np.float32)
+        logits = (vectors * SCALE) @ self.head_matrix + self.head_bias
+        knn = None
+        if self.memory is not None:
+            knn = knn_log_probs(vectors, self.memory, self.memory_labels, len(self.labels))
+        return logits, knn
+
+    def encoder_logits(self, texts: list[str]) -> np.ndarray:
+        return self.encoder_parts(texts)[0]
 
     def probabilities(self, texts: list[str], vectors: np.ndarray | None = None) -> np.ndarray:
+        logits, knn = self.encoder_parts(texts)
         lexical_logits = self.lexical.logits(texts) if self.lexical is not None else None
-        return softmax(
-            combine(self.encoder_logits(texts), lexical_logits, self.lexical_weight, self.temperature)
+        scores = Parts(logits, lexical_logits, knn).combine(
+            self.head_weight, self.knn_weight, self.lexical_weight, self.temperature
         )
+        return softmax(scores)
 
 
 def _merged_export(adapter: Path, encoder_files: EncoderFiles, n_labels: int) -> Path:

@@ -20,11 +20,12 @@ from tandem.encode.model_files import EncoderFiles
 from tandem.errors import InputError
 from tandem.route.data import LabelledData, stratified_split
 from tandem.route.encoder_head import SCALE, EncoderClassifier
+from tandem.route.knn import knn_log_probs
 from tandem.route.lexical import LexicalClassifier
 from tandem.route.metrics import classification_report, log_softmax, softmax
 
 LEXICAL_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.3, 1.6, 2.0)
-TEMPERATURES = tuple(round(0.3 + 0.05 * i, 2) for i in range(55))
+TEMPERATURES = tuple(round(0.3 + 0.05 * i, 2) for i in range(75))
 
 Progress = Callable[[str, int, int], None]
 
@@ -41,6 +42,7 @@ class TrainOptions:
     lora_rank: int = 16
     label_smoothing: float = 0.1
     lexical: bool = True
+    knn: bool = True
     validation_share: float = 0.1
     patience: int = 1
     time_budget_s: float | None = 540.0
@@ -66,6 +68,10 @@ class TrainedClassifier:
     lexical_weight: float
     temperature: float
     options: TrainOptions
+    head_weight: float = 1.0
+    knn_weight: float = 0.0
+    memory: np.ndarray | None = None
+    memory_labels: np.ndarray | None = None
     validation: dict = field(default_factory=dict)
     history: list[dict] = field(default_factory=list)
     seconds: float = 0.0
@@ -76,6 +82,8 @@ class TrainedClassifier:
             "labels": len(self.labels),
             "train_count": self.train_count,
             "validation": {k: v for k, v in self.validation.items() if k != "per_label"},
+            "head_weight": self.head_weight,
+            "knn_weight": self.knn_weight,
             "lexical_weight": self.lexical_weight,
             "temperature": self.temperature,
             "seconds": round(self.seconds, 1),
@@ -121,50 +129,91 @@ def train_classifier(
 
     result = TrainedClassifier(labels, model, lexical, 0.0, 1.0, options, history=history)
     result.train_count = len(train)
+    vectors = _sentence_vectors(model, data.texts, progress) if options.knn else None
     if len(validation):
-        encoder_logits = model.logits(validation.texts)
-        lexical_logits = lexical.logits(validation.texts) if lexical else None
-        result.lexical_weight, result.temperature = _calibrate(encoder_logits, lexical_logits, y_validation)
-        scores = combine(encoder_logits, lexical_logits, result.lexical_weight, result.temperature)
-        probabilities = softmax(scores)
+        parts = Parts(
+            model.logits(validation.texts),
+            lexical.logits(validation.texts) if lexical else None,
+            knn_log_probs(vectors[validation_rows], vectors[train_rows], y_train, len(labels))
+            if vectors is not None
+            else None,
+        )
+        mix = _calibrate(parts, y_validation)
+        result.head_weight, result.knn_weight, result.lexical_weight, result.temperature = mix
+        probabilities = softmax(parts.combine(*mix))
         result.validation = classification_report(
             y_validation, probabilities.argmax(1), probabilities.max(1), labels
         )
     elif lexical:
         result.lexical_weight = 0.3
+    if vectors is not None:
+        result.memory, result.memory_labels = vectors.astype(np.float16), targets.astype(np.int32)
+        result.knn_weight = result.knn_weight if len(validation) else 1.0
     result.seconds = time.perf_counter() - started
     return result
+
+
+@dataclass
+class Parts:
+    """Per-model scores for the same messages: head logits, lexical logits, kNN log-probabilities."""
+
+    head: np.ndarray
+    lexical: np.ndarray | None = None
+    knn: np.ndarray | None = None
+
+    def combine(self, head_weight: float, knn_weight: float, lexical_weight: float, temperature: float):
+        """Log-linear mix of the models, divided by the calibration temperature."""
+        mixed = head_weight * log_softmax(self.head)
+        if self.knn is not None and knn_weight:
+            mixed = mixed + knn_weight * self.knn
+        if self.lexical is not None and lexical_weight:
+            mixed = mixed + lexical_weight * log_softmax(self.lexical)
+        return mixed / temperature
 
 
 def combine(
     encoder_logits: np.ndarray, lexical_logits: np.ndarray | None, lexical_weight: float, temperature: float
 ) -> np.ndarray:
-    """Log-linear mix of the two models, divided by the calibration temperature."""
-    mixed = log_softmax(encoder_logits)
-    if lexical_logits is not None and lexical_weight:
-        mixed = mixed + lexical_weight * log_softmax(lexical_logits)
-    return mixed / temperature
+    """Head and lexical model only (kept for callers without a kNN memory)."""
+    return Parts(encoder_logits, lexical_logits).combine(1.0, 0.0, lexical_weight, temperature)
 
 
-def _calibrate(
-    encoder_logits: np.ndarray, lexical_logits: np.ndarray | None, truth: np.ndarray
-) -> tuple[float, float]:
-    """The lexical weight with the best validation accuracy, then the temperature with the best NLL."""
-    weights = LEXICAL_WEIGHTS if lexical_logits is not None else (0.0,)
-    best_weight, best_key = 0.0, (-1.0, 0.0)
-    for weight in weights:
-        scores = combine(encoder_logits, lexical_logits, weight, 1.0)
-        accuracy = float((scores.argmax(1) == truth).mean())
-        nll = float(-log_softmax(scores)[np.arange(len(truth)), truth].mean())
-        if (accuracy, -nll) > best_key:
-            best_weight, best_key = weight, (accuracy, -nll)
+def _sentence_vectors(model: EncoderClassifier, texts: list[str], progress: Progress | None) -> np.ndarray:
+    """The trained encoder's vectors of every labelled message, in length-sorted batches."""
+    order = np.argsort([len(t) for t in texts])
+    vectors = np.zeros((len(texts), model.encoder.config.hidden_size), dtype=np.float32)
+    with model.torch.inference_mode():
+        for start in range(0, len(texts), 128):
+            rows = order[start : start + 128]
+            vectors[rows] = model.embed([texts[i] for i in rows]).float().numpy()
+            if progress:
+                progress("memory", min(start + 128, len(texts)), len(texts))
+    return vectors
+
+
+def _calibrate(parts: Parts, truth: np.ndarray) -> tuple[float, float, float, float]:
+    """Mixing weights with the best validation accuracy (ties: lower NLL), then the best temperature."""
+    rows = np.arange(len(truth))
+    head_weights = (0.0, 0.5, 1.0) if parts.knn is not None else (1.0,)
+    knn_weights = (0.0, 0.5, 1.0) if parts.knn is not None else (0.0,)
+    lexical_weights = LEXICAL_WEIGHTS if parts.lexical is not None else (0.0,)
+    best, best_key = (1.0, 0.0, 0.0), (-1.0, 0.0)
+    for head_weight in head_weights:
+        for knn_weight in knn_weights:
+            if not head_weight and not knn_weight:
+                continue
+            for lexical_weight in lexical_weights:
+                scores = parts.combine(head_weight, knn_weight, lexical_weight, 1.0)
+                accuracy = float((scores.argmax(1) == truth).mean())
+                nll = float(-log_softmax(scores)[rows, truth].mean())
+                if (accuracy, -nll) > best_key:
+                    best, best_key = (head_weight, knn_weight, lexical_weight), (accuracy, -nll)
     best_temperature, best_nll = 1.0, math.inf
     for temperature in TEMPERATURES:
-        scores = combine(encoder_logits, lexical_logits, best_weight, temperature)
-        nll = float(-log_softmax(scores)[np.arange(len(truth)), truth].mean())
+        nll = float(-log_softmax(parts.combine(*best, temperature))[rows, truth].mean())
         if nll < best_nll:
             best_temperature, best_nll = temperature, nll
-    return best_weight, best_temperature
+    return (*best, best_temperature)
 
 
 def _fit_frozen_head(
@@ -205,7 +254,7 @@ def _fit_lora(
     options: TrainOptions,
     progress: Progress | None,
 ) -> list[dict]:
-    """LoRA fine-tuning with a one-cycle schedule; keeps the epoch with the best validation accuracy."""
+    """LoRA fine-tuning with linear warm-up and decay; keeps the epoch with the best validation accuracy."""
     torch = model.torch
     model.add_lora(options.lora_rank, 2.0 * options.lora_rank)
     model.encoder.train()
@@ -215,12 +264,11 @@ def _fit_lora(
     ]
     optimiser = torch.optim.AdamW(parameters, weight_decay=0.01)
     steps_per_epoch = math.ceil(len(texts) / options.batch_size)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(
+    total_steps = options.epochs * steps_per_epoch
+    warmup = max(1, total_steps // 10)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser,
-        max_lr=[options.learning_rate, options.head_learning_rate],
-        total_steps=options.epochs * steps_per_epoch,
-        pct_start=0.1,
-        anneal_strategy="linear",
+        lambda step: min((step + 1) / warmup, max(0.0, (total_steps - step) / max(total_steps - warmup, 1))),
     )
     loss_function = torch.nn.CrossEntropyLoss(label_smoothing=options.label_smoothing)
     all_targets = torch.from_numpy(targets)
