@@ -6,6 +6,7 @@ so the head sees the same geometry the encoder was trained for.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,10 @@ class EncoderClassifier:
     ) -> None:
         import torch
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()  # "Loading weights" bars are noise in a CLI
+        warnings.filterwarnings("ignore", category=FutureWarning, module="transformers")
         torch.set_num_threads(threads)
         self.torch = torch
         self.files = files
