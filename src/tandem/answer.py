@@ -72,6 +72,7 @@ class Answer:
     diagnostics: dict = field(default_factory=dict)
     route: dict | None = None
     ticket: str | None = None
+    guard: dict | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -88,4 +89,5 @@ class Answer:
             "diagnostics": self.diagnostics,
             "route": self.route,
             "ticket": self.ticket,
+            "guard": self.guard,
         }

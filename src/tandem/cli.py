@@ -170,9 +170,11 @@ def demo(
             errors.print(f"[red]error:[/] {exc}")
 
 
+from tandem.cli_guard import app as guard_app  # noqa: E402
 from tandem.cli_route import app as route_app  # noqa: E402
 
 app.add_typer(route_app, name="route")
+app.add_typer(guard_app, name="guard")
 
 
 def main() -> None:

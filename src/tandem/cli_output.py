@@ -29,6 +29,12 @@ def show_report(report: IngestReport, index_dir: str) -> None:
     )
     for path, reason in report.skipped:
         errors.print(f"[yellow]skipped[/] {escape(path)}: {escape(reason)}")
+    verb = "quarantined" if report.quarantined else "flagged"
+    for finding in report.flagged:
+        errors.print(
+            f"[yellow]{verb}[/] {escape(finding['chunk_id'])}: possible instructions to the model "
+            f"({escape(finding['guard'])}: {escape(finding['detail'])})"
+        )
 
 
 def show_passages(passages: list[Passage]) -> None:
@@ -59,6 +65,8 @@ def show_route(answer: Answer) -> None:
 
 def show_sources(answer: Answer) -> None:
     show_route(answer)
+    if answer.mode == "blocked":
+        console.print(f"[dim]{escape(answer.reason)}[/]")
     if answer.abstained:
         if answer.passages and answer.mode == "abstained":
             console.print(f"[dim]closest passage: {escape(answer.passages[0].chunk.doc_id)}[/]")

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(220, ge=16, le=2048)
     chunk_overlap: int = Field(32, ge=0)
     sentence_vectors: bool = Field(True, description="Also embed each chunk's sentences.")
+    corpus_guard: Literal["off", "flag", "quarantine"] = Field(
+        "flag", description="Scan chunks for instructions aimed at the model: report, or keep them out."
+    )
 
     search_mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
     fusion: Literal["rrf", "weighted"] = "weighted"
@@ -62,6 +65,11 @@ class Settings(BaseSettings):
         0.45, description="Quote the best passage sentence when the draft is unsupported."
     )
     max_question_chars: int = Field(2000, ge=10)
+    input_guard: bool = Field(True, description="Check questions for prompt injection and PII first.")
+    injection_threshold: float | None = Field(
+        None, gt=0.0, le=1.0, description="Injection classifier threshold (default: the shipped one)."
+    )
+    blocked_message: str = "I can't help with that request."
 
     @classmethod
     def load(cls, path: Path | None = None, **overrides: Any) -> Settings:

@@ -20,6 +20,7 @@ from tandem.documents.models import Chunk, Document
 from tandem.documents.text_utils import split_sentences
 from tandem.encode import Encoder
 from tandem.errors import DocumentError, IndexError_, InputError
+from tandem.guard.corpus_guard import CorpusGuard
 from tandem.index.builder import VersionBuilder
 from tandem.index.layout import IndexLayout
 from tandem.index.manifest import ChunkingInfo, EncoderInfo, FileRecord, Manifest
@@ -41,6 +42,8 @@ class IngestReport:
     version: int | None = None
     published: bool = False
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    flagged: list[dict] = field(default_factory=list)
+    quarantined: int = 0
     seconds: float = 0.0
 
     @property
@@ -82,8 +85,12 @@ class Ingestor:
         keep_versions: int = 5,
         batch_size: int = 32,
         sentence_vectors: bool = True,
+        corpus_guard: CorpusGuard | None = None,
+        quarantine: bool = False,
     ) -> None:
         self.layout = IndexLayout(index_dir)
+        self.corpus_guard = corpus_guard
+        self.quarantine = quarantine
         self.encoder = encoder
         self.chunker = chunker
         self.keep_versions = keep_versions
@@ -267,7 +274,10 @@ class Ingestor:
         pending: list[tuple[Document, list[Chunk]]] = []
         for key, _path, digest, root, documents in parsed:
             for document in documents:
-                pending.append((document, self.chunker.chunk(document)))
+                chunks = self.chunker.chunk(document)
+                if self.corpus_guard is not None:
+                    chunks = self._scan(document, chunks, report)
+                pending.append((document, chunks))
             files[key] = FileRecord(
                 sha256=digest,
                 doc_ids=[d.doc_id for d in documents],
@@ -301,6 +311,21 @@ class Ingestor:
                 if progress:
                     progress.advance(task, len(texts))
                 batch, batch_chunks = [], 0
+
+    def _scan(self, document: Document, chunks: list[Chunk], report: IngestReport) -> list[Chunk]:
+        """Flag chunks that address the model (indirect prompt injection); drop them in quarantine mode."""
+        assert self.corpus_guard is not None
+        findings = self.corpus_guard.scan_chunks([(c.chunk_id, c.text) for c in chunks])
+        flagged: set[str] = set()
+        for chunk_id, finding in findings:
+            flagged.add(chunk_id)
+            report.flagged.append(
+                {"chunk_id": chunk_id, "source": document.source, **finding.to_dict()}
+            )
+        if not self.quarantine or not flagged:
+            return chunks
+        report.quarantined += len(flagged)
+        return [c for c in chunks if c.chunk_id not in flagged]
 
     def _sentence_texts(self, chunk: Chunk) -> list[str]:
         """Each sentence of a chunk with the chunk's context line (none when disabled)."""

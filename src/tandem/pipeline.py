@@ -22,6 +22,8 @@ from tandem.encode import Encoder, load_encoder, resolve_encoder
 from tandem.errors import IndexError_, InputError
 from tandem.generate.llamacpp import GenerationStats, LlamaCppGenerator
 from tandem.generate.prompt import ANSWER_GRAMMAR, PROMPT_VERSION, build_messages
+from tandem.guard.corpus_guard import CorpusGuard
+from tandem.guard.input_guard import GuardReport, InputGuard
 from tandem.index.layout import IndexLayout
 from tandem.index.snapshot import IndexSnapshot, SearchFilters
 from tandem.ingest import Ingestor, IngestReport
@@ -57,6 +59,7 @@ class Tandem:
         self._snapshot: IndexSnapshot | None = None
         self._snapshot_name = ""
         self._router: Router | None = None
+        self._input_guard: InputGuard | None = None
         self._side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tandem-route")
 
     # -- components, loaded on first use -------------------------------------------------------
@@ -102,6 +105,14 @@ class Tandem:
         return self._router
 
     @property
+    def input_guard(self) -> InputGuard:
+        """Injection rules + classifier and PII redaction for incoming questions."""
+        if self._input_guard is None:
+            s = self.settings
+            self._input_guard = InputGuard(self.encoder, s.max_question_chars, s.injection_threshold)
+        return self._input_guard
+
+    @property
     def tickets(self) -> TicketStore:
         return TicketStore(self.settings.data_dir / "tandem.sqlite")
 
@@ -117,8 +128,16 @@ class Tandem:
     ) -> IngestReport:
         s = self.settings
         chunker = Chunker(self.encoder, s.chunk_tokens, s.chunk_overlap)
+        guard = CorpusGuard(self.encoder) if s.corpus_guard != "off" else None
         ingestor = Ingestor(
-            s.index_dir, self.encoder, chunker, s.keep_versions, s.encode_batch_size, s.sentence_vectors
+            s.index_dir,
+            self.encoder,
+            chunker,
+            s.keep_versions,
+            s.encode_batch_size,
+            s.sentence_vectors,
+            guard,
+            quarantine=s.corpus_guard == "quarantine",
         )
         return ingestor.ingest(paths, tags, show_progress)
 
@@ -144,6 +163,12 @@ class Tandem:
         started = time.perf_counter()
         question = self._validate(question)
         s = self.settings
+        guarded = self.input_guard.check(question) if s.input_guard else None
+        if guarded is not None and guarded.blocked:
+            answer = self._blocked(question, guarded, started)
+            yield AnswerEvent("sentence", answer.text)
+            yield AnswerEvent("answer", answer=answer)
+            return
         router = self.router
         routing: Future[RoutingDecision] | None = (
             self._side.submit(router.classify, question) if router is not None else None
@@ -176,8 +201,12 @@ class Tandem:
                 draft,
                 diagnostics,
                 decision.to_dict() if decision else None,
+                None,
+                guarded.to_dict() if guarded else None,
             )
 
+        if guarded is not None:
+            timings["guard_ms"] = guarded.elapsed_ms
         if decision is not None:
             timings["route_ms"] = decision.seconds * 1000
             if not decision.answers:
@@ -246,6 +275,15 @@ class Tandem:
                 "(shorten it, or raise TANDEM_MAX_QUESTION_CHARS)"
             )
         return question
+
+    def _blocked(self, question: str, guarded: GuardReport, started: float) -> Answer:
+        """The input guard stopped the question: no retrieval, no generation, the findings kept."""
+        fired = sorted({f"{f.guard}:{f.kind}" for f in guarded.findings if f.action == "block"})
+        timings = {"guard_ms": guarded.elapsed_ms, "total_ms": (time.perf_counter() - started) * 1000}
+        reason = "blocked by " + ", ".join(fired)
+        answer = Answer(question, self.settings.blocked_message, [], [], True, reason, "blocked", timings)
+        answer.guard = guarded.to_dict()
+        return answer
 
     def _route_reply(self, question: str, decision: RoutingDecision, finish) -> Answer:
         """A handoff (with a stored ticket) or a refusal instead of an answer."""
