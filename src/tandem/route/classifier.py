@@ -67,6 +67,7 @@ class TrainedLabelClassifier:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
         self.tokenizer = Tokenizer.from_file(str(encoder_files.tokenizer_file))
         self.tokenizer.enable_truncation(MAX_TOKENS)

@@ -85,6 +85,7 @@ class LexicalClassifier:
         self.features = features
         self.weights = weights.astype(np.float32)
         self.bias = bias.astype(np.float32)
+        self._columns = np.ascontiguousarray(self.weights.T)  # features x labels, for sparse @ dense
 
     @classmethod
     def fit(cls, texts: list[str], targets: np.ndarray, n_labels: int, c: float = 20.0) -> LexicalClassifier:
@@ -104,7 +105,7 @@ class LexicalClassifier:
         return cls(features, weights, bias)
 
     def logits(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(self.features.transform(texts) @ self.weights.T) + self.bias
+        return np.asarray(self.features.transform(texts) @ self._columns) + self.bias
 
     def save(self, path: Path) -> None:
         np.savez(
