@@ -19,6 +19,7 @@ from tandem.answer import ABSTAIN_TEXT, Answer, Citation
 from tandem.config import Settings
 from tandem.documents.chunking import Chunker
 from tandem.encode import Encoder, load_encoder, resolve_encoder
+from tandem.encode.model_files import BUNDLED_ENCODER, BUNDLED_ENCODER_ID
 from tandem.errors import IndexError_, InputError
 from tandem.generate.llamacpp import GenerationStats, LlamaCppGenerator
 from tandem.generate.prompt import ANSWER_GRAMMAR, PROMPT_VERSION, build_messages
@@ -60,6 +61,7 @@ class Tandem:
         self._snapshot_name = ""
         self._router: Router | None = None
         self._input_guard: InputGuard | None = None
+        self._guard_encoder: Encoder | None = None
         self._side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tandem-route")
 
     # -- components, loaded on first use -------------------------------------------------------
@@ -105,11 +107,20 @@ class Tandem:
         return self._router
 
     @property
+    def guard_encoder(self) -> Encoder:
+        """The guards' classifier was trained on the bundled encoder: share it, or load it beside."""
+        if self.encoder.model_id == BUNDLED_ENCODER_ID:
+            return self.encoder
+        if self._guard_encoder is None:
+            self._guard_encoder = load_encoder(BUNDLED_ENCODER, "onnx-int8", 1)
+        return self._guard_encoder
+
+    @property
     def input_guard(self) -> InputGuard:
         """Injection rules + classifier and PII redaction for incoming questions."""
         if self._input_guard is None:
             s = self.settings
-            self._input_guard = InputGuard(self.encoder, s.max_question_chars, s.injection_threshold)
+            self._input_guard = InputGuard(self.guard_encoder, s.max_question_chars, s.injection_threshold)
         return self._input_guard
 
     @property
@@ -128,7 +139,7 @@ class Tandem:
     ) -> IngestReport:
         s = self.settings
         chunker = Chunker(self.encoder, s.chunk_tokens, s.chunk_overlap)
-        guard = CorpusGuard(self.encoder) if s.corpus_guard != "off" else None
+        guard = CorpusGuard(self.guard_encoder) if s.corpus_guard != "off" else None
         ingestor = Ingestor(
             s.index_dir,
             self.encoder,
