@@ -25,6 +25,7 @@ from tandem.generate.llamacpp import GenerationStats, LlamaCppGenerator
 from tandem.generate.prompt import ANSWER_GRAMMAR, PROMPT_VERSION, build_messages
 from tandem.guard.corpus_guard import CorpusGuard
 from tandem.guard.input_guard import GuardReport, InputGuard
+from tandem.guard.output_guard import redact_unsourced_pii
 from tandem.index.layout import IndexLayout
 from tandem.index.snapshot import IndexSnapshot, SearchFilters
 from tandem.ingest import Ingestor, IngestReport
@@ -241,6 +242,7 @@ class Tandem:
         messages = build_messages(question, passages[: s.prompt_passages])
         verifier = DraftVerifier(question, result.query_vector, prepared, passages, self.encoder, s)
         kept: list[str] = []
+        sources = [question, *(p.chunk.text for p in checked)]
         draft, pending = "", ""
         for piece in self.generator.stream(messages, s.max_answer_tokens, stats, ANSWER_GRAMMAR):
             draft += piece
@@ -248,9 +250,11 @@ class Tandem:
             while (match := _SENTENCE_DONE.search(pending)) is not None:
                 sentence, pending = pending[: match.end()].strip(), pending[match.end() :]
                 if emitted := verifier.check(sentence):
+                    emitted = self._without_invented_pii(emitted, sources, diagnostics)
                     kept.append(emitted)
                     yield AnswerEvent("sentence", emitted)
         if pending.strip() and (emitted := verifier.check(pending.strip())):
+            emitted = self._without_invented_pii(emitted, sources, diagnostics)
             kept.append(emitted)
             yield AnswerEvent("sentence", emitted)
         timings["verify_ms"] += verifier.elapsed_ms
@@ -286,6 +290,14 @@ class Tandem:
                 "(shorten it, or raise TANDEM_MAX_QUESTION_CHARS)"
             )
         return question
+
+    @staticmethod
+    def _without_invented_pii(sentence: str, sources: list[str], diagnostics: dict) -> str:
+        """Mask personal data the model wrote that is in neither the question nor the passages."""
+        cleaned, invented = redact_unsourced_pii(sentence, sources)
+        if invented:
+            diagnostics.setdefault("redacted_unsourced_pii", []).extend(m.kind for m in invented)
+        return cleaned
 
     def _blocked(self, question: str, guarded: GuardReport, started: float) -> Answer:
         """The input guard stopped the question: no retrieval, no generation, the findings kept."""
