@@ -73,6 +73,7 @@ class Answer:
     route: dict | None = None
     ticket: str | None = None
     guard: dict | None = None
+    trace_id: str | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -90,4 +91,5 @@ class Answer:
             "route": self.route,
             "ticket": self.ticket,
             "guard": self.guard,
+            "trace_id": self.trace_id,
         }

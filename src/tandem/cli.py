@@ -172,9 +172,11 @@ def demo(
 
 from tandem.cli_guard import app as guard_app  # noqa: E402
 from tandem.cli_route import app as route_app  # noqa: E402
+from tandem.cli_traces import app as traces_app  # noqa: E402
 
 app.add_typer(route_app, name="route")
 app.add_typer(guard_app, name="guard")
+app.add_typer(traces_app, name="traces")
 
 
 def main() -> None:

@@ -33,6 +33,9 @@ from tandem.retrieve import HybridRetriever, Passage
 from tandem.route.policy import RoutingDecision
 from tandem.route.router import Router
 from tandem.route.tickets import TicketStore
+from tandem.trace.record import build_trace
+from tandem.trace.spans import Tracer
+from tandem.trace.store import TraceStore
 from tandem.verify.draft import MODEL_DECLINED, DraftVerifier
 from tandem.verify.support import SupportJudge
 
@@ -171,21 +174,50 @@ class Tandem:
         return answer
 
     def ask_stream(self, question: str, filters: SearchFilters | None = None) -> Iterator[AnswerEvent]:
-        """Retrieve, generate, verify each sentence as it completes, then yield the Answer."""
-        started = time.perf_counter()
+        """Retrieve, generate, verify each sentence as it completes, then yield the Answer (traced)."""
+        tracer = Tracer()
+        for event in self._answer_events(question, filters, tracer):
+            if event.answer is not None and self.settings.trace:
+                event.answer.trace_id = self.traces.add(build_trace(event.answer, tracer))
+            yield event
+
+    @property
+    def traces(self) -> TraceStore:
+        """Where every answer's trace goes: `traces.sqlite` beside the index."""
+        return TraceStore.beside(self.settings.index_dir)
+
+    def _answer_events(
+        self, question: str, filters: SearchFilters | None, tracer: Tracer
+    ) -> Iterator[AnswerEvent]:
+        started = tracer.origin
         question = self._validate(question)
         s = self.settings
-        guarded = self.input_guard.check(question) if s.input_guard else None
+        guarded = None
+        if s.input_guard:
+            with tracer.span("guard") as attributes:
+                guarded = self.input_guard.check(question)
+                attributes.update(blocked=guarded.blocked, fired=[f.guard for f in guarded.findings])
         if guarded is not None and guarded.blocked:
             answer = self._blocked(question, guarded, started)
             yield AnswerEvent("sentence", answer.text)
             yield AnswerEvent("answer", answer=answer)
             return
         router = self.router
-        routing: Future[RoutingDecision] | None = (
-            self._side.submit(router.classify, question) if router is not None else None
+
+        def route() -> RoutingDecision:
+            with tracer.span("route") as attributes:
+                decision = router.classify(question)  # type: ignore[union-attr]
+                attributes.update(action=decision.action, labels=decision.labels())
+            return decision
+
+        routing: Future[RoutingDecision] | None = self._side.submit(route) if router is not None else None
+        with tracer.span("retrieve", k=s.top_k, mode=s.search_mode) as attributes:
+            retrieve_start = tracer.now_ms()
+            result = self.retriever().search(question, s.top_k, filters)
+            attributes["chunk_ids"] = [p.chunk.chunk_id for p in result.passages]
+        tracer.children_in_sequence(
+            "retrieve", retrieve_start, {k.removesuffix("_ms"): v for k, v in result.timings.items()}
         )
-        result = self.retriever().search(question, s.top_k, filters)
         passages = result.passages
         timings = dict(result.timings)
         timings["retrieve_ms"] = (time.perf_counter() - started) * 1000
@@ -235,7 +267,8 @@ class Tandem:
 
         verify_started = time.perf_counter()
         checked = passages[: max(s.prompt_passages, s.extractive_passages)]
-        prepared = SupportJudge(self.encoder).prepare([p.chunk.text for p in checked])
+        with tracer.span("verify_prepare", passages=len(checked)):
+            prepared = SupportJudge(self.encoder).prepare([p.chunk.text for p in checked])
         timings["verify_ms"] = (time.perf_counter() - verify_started) * 1000
         versions["generator"] = self.generator.model_id
         stats = GenerationStats()
@@ -244,6 +277,7 @@ class Tandem:
         kept: list[str] = []
         sources = [question, *(p.chunk.text for p in checked)]
         draft, pending = "", ""
+        generate_start = tracer.now_ms()
         for piece in self.generator.stream(messages, s.max_answer_tokens, stats, ANSWER_GRAMMAR):
             draft += piece
             pending += piece
@@ -259,6 +293,14 @@ class Tandem:
             yield AnswerEvent("sentence", emitted)
         timings["verify_ms"] += verifier.elapsed_ms
         timings["generate_ms"] = stats.total_ms
+        tracer.add(
+            "generate", generate_start, tracer.now_ms(), None,
+            model=self.generator.model_id, prompt_tokens=stats.prompt_tokens,
+            completion_tokens=stats.completion_tokens, verify_ms=round(verifier.elapsed_ms, 3),
+        )  # fmt: skip
+        first_token = generate_start + stats.first_token_ms
+        tracer.add("prefill", generate_start, first_token, "generate")
+        tracer.add("decode", first_token, generate_start + stats.total_ms, "generate")
         timings["first_token_ms"] = stats.first_token_ms
         diagnostics.update(
             sentences=verifier.log,
