@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from tandem.route.policy import RoutingDecision
+from tandem.sqlite_migrations import connect
 
 MIGRATIONS = (
     """
@@ -53,15 +54,7 @@ class TicketStore:
         self.path = Path(path)
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=10)
-        connection.execute("PRAGMA journal_mode=WAL")
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            with connection:
-                connection.executescript(script)
-                connection.execute(f"PRAGMA user_version = {number}")
-        return connection
+        return connect(self.path, MIGRATIONS)
 
     def create(self, message: str, decision: RoutingDecision) -> str:
         """Store a ticket for `decision.queue` and return its name (e.g. T-000012)."""

@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 from tandem.errors import InputError
+from tandem.sqlite_migrations import connect
 
 MIGRATIONS = (
     """
@@ -41,15 +42,7 @@ class TraceStore:
         return cls(Path(index_dir) / FILE_NAME)
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=10)
-        connection.execute("PRAGMA journal_mode=WAL")
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            with connection:
-                connection.executescript(script)
-                connection.execute(f"PRAGMA user_version = {number}")
-        return connection
+        return connect(self.path, MIGRATIONS)
 
     def add(self, trace: dict) -> str:
         """Store `trace` (a JSON-able dict from `record.build_trace`) and return its new id."""
