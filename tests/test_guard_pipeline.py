@@ -5,7 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .conftest import DATA
+import pytest
+
+from tandem.errors import ConfigError
+from tandem.guard.policy import ContentPolicy
+
+from .conftest import DATA, REPO
 
 PLANTED = """# Battery care
 
@@ -56,3 +61,45 @@ def test_clean_knowledge_base_is_not_flagged(make_tandem, tmp_path: Path) -> Non
     shutil.copytree(DATA / "kb", kb)
     report = make_tandem(tmp_path / "index").ingest([kb])
     assert report.flagged == []
+
+
+POLICY = REPO / "examples" / "guard" / "policy.toml"
+
+
+def test_policy_topic_is_refused_and_pattern_matched(make_tandem) -> None:
+    bot = make_tandem(guard_policy=POLICY)
+    bot.ingest([DATA / "kb"])
+    answer = bot.ask("Which painkiller should I take after I crashed my bike?")
+    assert answer.mode == "refused" and "medical advice" in answer.text and answer.citations == []
+    assert any(f["guard"] == "policy" and f["kind"] == "medical_advice" for f in answer.guard["findings"])
+    assert bot._generator is None
+    assert bot.ask("Should I send you my card number?").mode == "refused"
+
+
+def test_policy_handoff_creates_a_ticket(make_tandem, tmp_path: Path) -> None:
+    bot = make_tandem(guard_policy=POLICY, data_dir=tmp_path / "data")
+    bot.ingest([DATA / "kb"])
+    answer = bot.ask("I'm going to sue Pedalwise over this")
+    assert answer.mode == "handoff" and answer.ticket == "T-000001"
+    assert bot.tickets.recent()[0].queue == "legal"
+
+
+def test_policy_overrides_per_route(encoder, tmp_path: Path) -> None:
+    policy_file = tmp_path / "policy.toml"
+    policy_file.write_text(
+        POLICY.read_text()
+        + '\n[[overrides]]\nwhen = { intent = ["returns_and_warranty"] }\nskip = ["legal_dispute"]\n'
+    )
+    policy = ContentPolicy.load(policy_file, encoder)
+    assert policy.check("I'm going to sue you").rule == "legal_dispute"
+    assert policy.check("I'm going to sue you", {"intent": "returns_and_warranty"}) is None
+
+
+def test_bad_policy_file_names_the_problem(encoder, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[patterns]]\nname = "x"\nregex = "(unclosed"\n')
+    with pytest.raises(ConfigError, match=r"patterns.0.regex: regex '\(unclosed' does not compile"):
+        ContentPolicy.load(bad, encoder)
+    bad.write_text('[[topics]]\nname = "x"\ndescription = "y"\naction = "escalate"\n')
+    with pytest.raises(ConfigError, match=r"topics\.0\.action: action must be one of"):
+        ContentPolicy.load(bad, encoder)

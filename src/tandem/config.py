@@ -70,6 +70,7 @@ class Settings(BaseSettings):
         None, gt=0.0, le=1.0, description="Injection classifier threshold (default: the shipped one)."
     )
     blocked_message: str = "I can't help with that request."
+    guard_policy: Path | None = Field(None, description="TOML of topics/patterns to refuse or hand off.")
     trace: bool = Field(True, description="Record a trace of every answer in traces.sqlite beside the index.")
 
     @classmethod

@@ -24,12 +24,14 @@ from tandem.errors import IndexError_, InputError
 from tandem.generate.llamacpp import GenerationStats, LlamaCppGenerator
 from tandem.generate.prompt import ANSWER_GRAMMAR, PROMPT_VERSION, build_messages
 from tandem.guard.corpus_guard import CorpusGuard
-from tandem.guard.input_guard import GuardReport, InputGuard
+from tandem.guard.input_guard import GuardFinding, GuardReport, InputGuard
 from tandem.guard.output_guard import redact_unsourced_pii
+from tandem.guard.policy import ContentPolicy
 from tandem.index.layout import IndexLayout
 from tandem.index.snapshot import IndexSnapshot, SearchFilters
 from tandem.ingest import Ingestor, IngestReport
 from tandem.retrieve import HybridRetriever, Passage
+from tandem.route.config import Policy
 from tandem.route.policy import RoutingDecision
 from tandem.route.router import Router
 from tandem.route.tickets import TicketStore
@@ -66,6 +68,7 @@ class Tandem:
         self._router: Router | None = None
         self._input_guard: InputGuard | None = None
         self._guard_encoder: Encoder | None = None
+        self._content_policy: ContentPolicy | None = None
         self._side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tandem-route")
 
     # -- components, loaded on first use -------------------------------------------------------
@@ -126,6 +129,13 @@ class Tandem:
             s = self.settings
             self._input_guard = InputGuard(self.guard_encoder, s.max_question_chars, s.injection_threshold)
         return self._input_guard
+
+    @property
+    def content_policy(self) -> ContentPolicy | None:
+        """Topics and patterns to refuse or hand off (`settings.guard_policy`), or None."""
+        if self._content_policy is None and self.settings.guard_policy is not None:
+            self._content_policy = ContentPolicy.load(self.settings.guard_policy, self.encoder)
+        return self._content_policy
 
     @property
     def tickets(self) -> TicketStore:
@@ -253,11 +263,26 @@ class Tandem:
             timings["guard_ms"] = guarded.elapsed_ms
         if decision is not None:
             timings["route_ms"] = decision.seconds * 1000
-            if not decision.answers:
-                answer = self._route_reply(question, decision, finish)
-                yield AnswerEvent("sentence", answer.text)
-                yield AnswerEvent("answer", answer=answer)
-                return
+        if self.content_policy is not None:
+            with tracer.span("policy") as attributes:
+                hit = self.content_policy.check(question, decision.labels() if decision else None)
+                attributes["hit"] = hit.to_dict() if hit else None
+            if hit is not None:
+                decision = RoutingDecision(
+                    hit.action,
+                    decision.predictions if decision else {},
+                    [f"guard policy {hit.kind} {hit.rule!r} ({hit.score:.2f})"],
+                    message=hit.message,
+                )
+                if guarded is not None:
+                    guarded.findings.append(
+                        GuardFinding("policy", hit.rule, hit.score, hit.action, f"{hit.kind} matched")
+                    )
+        if decision is not None and not decision.answers:
+            answer = self._route_reply(question, decision, finish)
+            yield AnswerEvent("sentence", answer.text)
+            yield AnswerEvent("answer", answer=answer)
+            return
 
         if not passages or confidence < s.min_retrieval_score:
             answer = finish(ABSTAIN_TEXT, [], "low_retrieval_confidence", "abstained")
@@ -354,8 +379,7 @@ class Tandem:
         """A handoff (with a stored ticket) or a refusal instead of an answer."""
         from tandem.guard.pii import redact_pii
 
-        policy = self.router.config.policy if self.router else None
-        assert policy is not None
+        policy = self.router.config.policy if self.router else Policy()
         ticket = None
         if decision.queue is not None:
             ticket = self.tickets.create(redact_pii(question)[0], decision)
