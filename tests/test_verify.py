@@ -28,3 +28,24 @@ def test_echo_and_filler_are_recognised() -> None:
     assert not restates("Refunds take 14 days.", "How long do refunds take?")
     assert strip_lead_in("The answer is: 14 days.") == "14 days."
     assert strip_citation_marks("Refunds take 14 days [1] [2].") == ("Refunds take 14 days.", [1, 2])
+
+
+def test_draft_verifier_drops_a_planted_unsupported_sentence(make_tandem) -> None:
+    from tandem.verify.draft import DraftVerifier
+
+    from .conftest import DATA
+
+    bot = make_tandem()
+    bot.ingest([DATA / "kb"])
+    question = "What does error E04 mean?"
+    result = bot.retriever().search(question, 5)
+    top = result.passages[0]
+    prepared = SupportJudge(bot.encoder).prepare([top.chunk.text])
+    verifier = DraftVerifier(
+        question, result.query_vector, prepared, result.passages, bot.encoder, bot.settings
+    )
+    supported = next(s for s in top.chunk.text.split(". ") if "E04" in s) + "."
+    kept = verifier.check(supported)
+    assert kept is not None and kept.endswith("[1]")
+    assert verifier.check("Our headquarters moved to Lisbon in 1987 and employ 4,000 people.") is None
+    assert [c.chunk_id for c in verifier.citations] == [top.chunk.chunk_id]
