@@ -78,6 +78,23 @@ class TfidfFeatures:
         )
 
 
+def label_coefficients(model, n_labels: int) -> tuple[np.ndarray, np.ndarray]:
+    """A fitted scikit-learn logistic regression as one weight row and bias per label index.
+
+    Two classes are stored by scikit-learn as one row; labels absent from training get a bias
+    so low that they are never predicted.
+    """
+    coef, intercept = model.coef_, model.intercept_
+    if len(model.classes_) == 2:
+        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
+        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+    weights = np.zeros((n_labels, coef.shape[1]), dtype=np.float32)
+    bias = np.full(n_labels, -30.0, dtype=np.float32)
+    weights[model.classes_] = coef
+    bias[model.classes_] = intercept
+    return weights, bias
+
+
 class LexicalClassifier:
     """Multinomial logistic regression over `TfidfFeatures`."""
 
@@ -93,16 +110,7 @@ class LexicalClassifier:
 
         features = TfidfFeatures.fit(texts)
         model = LogisticRegression(C=c, max_iter=3000).fit(features.transform(texts), targets)
-        weights = np.zeros((n_labels, features.size), dtype=np.float32)
-        bias = np.full(n_labels, -30.0, dtype=np.float32)  # labels never seen in training
-        if len(model.classes_) == 2:  # sklearn stores one row for two classes
-            coef = np.vstack([-model.coef_[0] / 2, model.coef_[0] / 2])
-            intercept = np.array([-model.intercept_[0] / 2, model.intercept_[0] / 2])
-        else:
-            coef, intercept = model.coef_, model.intercept_
-        weights[model.classes_] = coef
-        bias[model.classes_] = intercept
-        return cls(features, weights, bias)
+        return cls(features, *label_coefficients(model, n_labels))
 
     def logits(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self.features.transform(texts) @ self._columns) + self.bias

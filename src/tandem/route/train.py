@@ -21,7 +21,7 @@ from tandem.errors import InputError
 from tandem.route.data import LabelledData, stratified_split
 from tandem.route.encoder_head import SCALE, EncoderClassifier
 from tandem.route.knn import knn_log_probs
-from tandem.route.lexical import LexicalClassifier
+from tandem.route.lexical import LexicalClassifier, label_coefficients
 from tandem.route.metrics import classification_report, log_softmax, softmax
 
 LEXICAL_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.3, 1.6, 2.0)
@@ -231,15 +231,7 @@ def _fit_frozen_head(
                 progress("encode", min(start + 128, len(texts)), len(texts))
     features = np.concatenate(vectors) * SCALE
     regression = LogisticRegression(C=1.0, max_iter=3000).fit(features, targets)
-    weight = np.zeros((model.head.out_features, features.shape[1]), dtype=np.float32)
-    bias = np.full(model.head.out_features, -30.0, dtype=np.float32)
-    coef = regression.coef_
-    intercept = regression.intercept_
-    if len(regression.classes_) == 2:
-        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
-        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
-    weight[regression.classes_] = coef
-    bias[regression.classes_] = intercept
+    weight, bias = label_coefficients(regression, model.head.out_features)
     with torch.no_grad():
         model.head.weight.copy_(torch.from_numpy(weight))
         model.head.bias.copy_(torch.from_numpy(bias))
