@@ -265,7 +265,8 @@ class Tandem:
             timings["route_ms"] = decision.seconds * 1000
         if self.content_policy is not None:
             with tracer.span("policy") as attributes:
-                hit = self.content_policy.check(question, decision.labels() if decision else None)
+                labels = decision.labels() if decision else None
+                hit = self.content_policy.check(question, labels, result.query_vector)
                 attributes["hit"] = hit.to_dict() if hit else None
             if hit is not None:
                 decision = RoutingDecision(

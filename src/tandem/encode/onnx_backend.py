@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from tokenizers import Tokenizer
 
@@ -10,20 +12,30 @@ from tandem.encode.model_files import EncoderFiles
 from tandem.encode.onnx_export import onnx_model_path
 
 
+def onnx_session(path: Path, threads: int):
+    """A CPU inference session with all graph optimisations on `threads` intra-op threads."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def mean_pool(tokens: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Average of the token vectors where the attention mask is 1."""
+    weights = mask[..., None].astype(np.float32)
+    return (tokens * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+
+
 class OnnxEncoder(WordPieceCounter):
     """Runs the exported transformer in onnxruntime; `quantised=True` uses the int8 model."""
 
     def __init__(self, files: EncoderFiles, threads: int = 1, quantised: bool = False) -> None:
         super().__init__(files)
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
-        path = onnx_model_path(files, quantised)
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.session = onnx_session(onnx_model_path(files, quantised), threads)
         self.batch_tokenizer = Tokenizer.from_file(str(files.tokenizer_file))
         self.batch_tokenizer.enable_truncation(files.max_seq_length)
         self.batch_tokenizer.enable_padding()
@@ -45,8 +57,7 @@ class OnnxEncoder(WordPieceCounter):
         )
         if self.pooling == "cls":
             return tokens[:, 0]
-        weights = mask[..., None].astype(np.float32)
-        return (tokens * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        return mean_pool(tokens, mask)
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         if not texts:

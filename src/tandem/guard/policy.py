@@ -133,15 +133,22 @@ class ContentPolicy:
             raise ConfigError(f"guard policy {path}: {where}: {message}") from None
         return cls(policy, encoder)
 
-    def check(self, text: str, labels: dict[str, str] | None = None) -> PolicyHit | None:
-        """The first pattern that matches, else the best topic over its threshold, else None."""
+    def check(
+        self, text: str, labels: dict[str, str] | None = None, vector: np.ndarray | None = None
+    ) -> PolicyHit | None:
+        """The first pattern that matches, else the best topic over its threshold, else None.
+
+        `vector` is the text's encoder vector when the caller has it (the retrieval query vector).
+        """
         skipped, forced = self._overrides(labels or {})
         for pattern, compiled in self._patterns:
             if pattern.name not in skipped and compiled.search(text):
                 return self._hit(pattern.name, "pattern", 1.0, forced or pattern.action, pattern.message)
         if self._vectors is None:
             return None
-        similarity = self.encoder.encode([text[:2000]])[0] @ self._vectors.T
+        if vector is None:
+            vector = self.encoder.encode([text[:2000]])[0]
+        similarity = vector @ self._vectors.T
         best: PolicyHit | None = None
         for index, topic in enumerate(self.policy.topics):
             if topic.name in skipped:

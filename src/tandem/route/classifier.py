@@ -15,6 +15,7 @@ from tokenizers import Tokenizer
 
 from tandem.encode.base import normalise
 from tandem.encode.model_files import EncoderFiles
+from tandem.encode.onnx_backend import mean_pool, onnx_session
 from tandem.encode.onnx_export import cache_root, export_transformer, onnx_model_path, quantise_int8
 from tandem.errors import ConfigError
 from tandem.route.encoder_head import MAX_TOKENS, SCALE
@@ -28,7 +29,6 @@ class TrainedLabelClassifier:
     """Probabilities from the saved encoder classifier mixed with the saved lexical model."""
 
     def __init__(self, folder: Path, encoder_files: EncoderFiles, threads: int = 1) -> None:
-        import onnxruntime as ort
         from safetensors.numpy import load_file
 
         description = json.loads((folder / "classifier.json").read_text())
@@ -63,12 +63,7 @@ class TrainedLabelClassifier:
             if adapter.is_dir()
             else onnx_model_path(encoder_files, quantised=True)
         )
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+        self.session = onnx_session(model_path, threads)
         self.tokenizer = Tokenizer.from_file(str(encoder_files.tokenizer_file))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.enable_padding()
@@ -80,8 +75,7 @@ class TrainedLabelClassifier:
         (tokens,) = self.session.run(
             None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         )
-        weights = mask[..., None].astype(np.float32)
-        return normalise((tokens * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9))
+        return normalise(mean_pool(tokens, mask))
 
     def encoder_parts(self, texts: list[str], batch_size: int = 64) -> tuple[np.ndarray, np.ndarray | None]:
         """Head logits and kNN log-probabilities from the fine-tuned sentence vectors."""
