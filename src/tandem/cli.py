@@ -172,11 +172,14 @@ def demo(
 
 from tandem.cli_guard import app as guard_app  # noqa: E402
 from tandem.cli_route import app as route_app  # noqa: E402
+from tandem.cli_serve import keys_app, serve  # noqa: E402
 from tandem.cli_traces import app as traces_app  # noqa: E402
 
 app.add_typer(route_app, name="route")
 app.add_typer(guard_app, name="guard")
 app.add_typer(traces_app, name="traces")
+app.add_typer(keys_app, name="keys")
+app.command()(serve)
 
 
 def main() -> None:

@@ -160,9 +160,10 @@ def tickets(
     """List handoff tickets waiting for a person."""
     from tandem.config import Settings
     from tandem.route.tickets import TicketStore
+    from tandem.storage import open_store
 
-    folder = data_dir or Settings.load().data_dir
-    rows = TicketStore(folder / "tandem.sqlite").recent(limit)
+    settings = Settings.load(data_dir=data_dir)  # store_url, when set, wins over --data-dir
+    rows = TicketStore(open_store(settings, "main")).recent(limit)
     if as_json:
         console.print_json(data=[row.to_dict() for row in rows])
         return

@@ -21,10 +21,13 @@ IndexOption = Annotated[
 
 
 def _store(index: Path | None):
+    """trace_url or store_url when set, else traces.sqlite beside --index (or the configured index)."""
     from tandem.config import Settings
+    from tandem.storage import open_store
     from tandem.trace.store import TraceStore
 
-    return TraceStore.beside(index or Settings.load().index_dir)
+    settings = Settings.load(index_dir=index)
+    return TraceStore(open_store(settings, "traces"))
 
 
 def _since(value: str | None) -> float | None:

@@ -11,10 +11,12 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tandem.errors import ConfigError
+
+DATABASE_URL = r"^(sqlite|postgres|postgresql)(\+\w+)?://"  # store_url, trace_url: SQLite or PostgreSQL
 
 
 class Settings(BaseSettings):
@@ -23,7 +25,18 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TANDEM_", extra="forbid", validate_default=True)
 
     index_dir: Path = Field(Path("tandem-index"), description="Folder of the index.")
-    data_dir: Path = Field(Path("tandem-data"), description="Folder of the SQLite store (tickets, traces).")
+    data_dir: Path = Field(Path("tandem-data"), description="Folder of the SQLite store (tickets, feedback).")
+    store_url: str | None = Field(
+        None,
+        pattern=DATABASE_URL,
+        description="Database URL for tickets, feedback, API keys and traces, e.g. "
+        "postgresql://user:password@host:5432/tandem; default: SQLite files in data_dir.",
+    )
+    trace_url: str | None = Field(
+        None,
+        pattern=DATABASE_URL,
+        description="Where traces go, overriding store_url; default: traces.sqlite beside the index.",
+    )
     router: Path | None = Field(None, description="Router folder or router TOML; none: answer everything.")
     keep_versions: int = Field(5, ge=1, description="Index versions kept on disk.")
 
@@ -38,6 +51,15 @@ class Settings(BaseSettings):
         "flag", description="Scan chunks for instructions aimed at the model: report, or keep them out."
     )
 
+    vector_store: Literal["embedded", "milvus"] = Field(
+        "embedded", description="Where new index versions keep their vectors: files, or Milvus."
+    )
+    milvus_uri: str | None = Field(
+        None,
+        pattern=r"^(https?|tcp|unix)://.+|.+\.db$",
+        description="Milvus server URL, or a Milvus Lite .db path; default: milvus.db in the index folder.",
+    )
+    milvus_token: SecretStr | None = Field(None, description="Milvus token: 'user:password' or an API key.")
     search_mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
     fusion: Literal["rrf", "weighted"] = "weighted"
     dense_weight: float = Field(0.7, ge=0.0, le=1.0)
@@ -48,6 +70,19 @@ class Settings(BaseSettings):
 
     generator: str = Field("smollm2-135m", description="Bundled GGUF model or a .gguf path.")
     generator_threads: int = Field(2, ge=1, le=64)
+    generator_url: str | None = Field(
+        None, description="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1; none: run in process."
+    )
+    generator_model: str = Field("", description="Model name sent to the server; empty: the one it serves.")
+    generator_api_key: SecretStr | None = Field(None, description="Bearer key for the generator server.")
+    generator_timeout_s: float = Field(60.0, gt=0, description="Longest wait for the server's next bytes.")
+    generator_retries: int = Field(2, ge=0, le=10, description="Retries before the first token (backoff).")
+    generator_grammar_field: str = Field(
+        "grammar", description="Request field for the answer grammar (vLLM: guided_grammar); empty: none."
+    )
+    generator_request_fields: dict[str, Any] = Field(
+        {"repeat_penalty": 1.1}, description="Extra request fields (sampling); a null removes a sent field."
+    )
     context_tokens: int = Field(2048, ge=512)
     max_answer_tokens: int = Field(128, ge=8, le=4096)
     prompt_passages: int = Field(1, ge=1, le=10)
@@ -72,6 +107,13 @@ class Settings(BaseSettings):
     blocked_message: str = "I can't help with that request."
     guard_policy: Path | None = Field(None, description="TOML of topics/patterns to refuse or hand off.")
     trace: bool = Field(True, description="Record a trace of every answer in traces.sqlite beside the index.")
+
+    host: str = Field("127.0.0.1", description="Address `tandem serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `tandem serve` listens on.")
+    max_request_bytes: int = Field(25_000_000, ge=1024, description="Larger request bodies get 413.")
+    generation_concurrency: int = Field(1, ge=1, le=64, description="Answers generated at once.")
+    generation_queue: int = Field(8, ge=0, le=10_000, description="Answers waiting; more get 429.")
+    generation_wait_s: float = Field(60.0, gt=0, description="Longest wait for a turn before 503.")
 
     @classmethod
     def load(cls, path: Path | None = None, **overrides: Any) -> Settings:

@@ -30,3 +30,7 @@ class IndexError_(TandemError):
 
 class ModelError(TandemError):
     """A model could not be found or loaded."""
+
+
+class StorageError(TandemError):
+    """A database for tickets, feedback, API keys or traces cannot be reached or used."""

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,7 +22,7 @@ from tandem.documents.chunking import Chunker
 from tandem.encode import Encoder, load_encoder, resolve_encoder
 from tandem.encode.model_files import BUNDLED_ENCODER, BUNDLED_ENCODER_ID
 from tandem.errors import IndexError_, InputError
-from tandem.generate.llamacpp import GenerationStats, LlamaCppGenerator
+from tandem.generate.base import GenerationStats, Generator, load_generator
 from tandem.generate.prompt import ANSWER_GRAMMAR, PROMPT_VERSION, build_messages
 from tandem.guard.corpus_guard import CorpusGuard
 from tandem.guard.input_guard import GuardFinding, GuardReport, InputGuard
@@ -29,12 +30,14 @@ from tandem.guard.output_guard import redact_unsourced_pii
 from tandem.guard.policy import ContentPolicy
 from tandem.index.layout import IndexLayout
 from tandem.index.snapshot import IndexSnapshot, SearchFilters
+from tandem.index.vector_store import VectorStoreConfig
 from tandem.ingest import Ingestor, IngestReport
 from tandem.retrieve import HybridRetriever, Passage
 from tandem.route.config import Policy
 from tandem.route.policy import RoutingDecision
 from tandem.route.router import Router
 from tandem.route.tickets import TicketStore
+from tandem.storage.open import open_store
 from tandem.trace.record import build_trace
 from tandem.trace.spans import Tracer
 from tandem.trace.store import TraceStore
@@ -62,7 +65,7 @@ class Tandem:
             self.settings = self.settings.model_copy(update={"index_dir": Path(index_dir)})
         self.layout = IndexLayout(self.settings.index_dir)
         self._encoder: Encoder | None = None
-        self._generator: LlamaCppGenerator | None = None
+        self._generator: Generator | None = None
         self._snapshot: IndexSnapshot | None = None
         self._snapshot_name = ""
         self._router: Router | None = None
@@ -80,10 +83,10 @@ class Tandem:
         return self._encoder
 
     @property
-    def generator(self) -> LlamaCppGenerator:
+    def generator(self) -> Generator:
+        """llama.cpp in this process, or an OpenAI-compatible server when `generator_url` is set."""
         if self._generator is None:
-            s = self.settings
-            self._generator = LlamaCppGenerator(s.generator, s.generator_threads, s.context_tokens)
+            self._generator = load_generator(self.settings)
         return self._generator
 
     @property
@@ -91,7 +94,7 @@ class Tandem:
         """The current index version; reopened when an ingest publishes a newer one."""
         name = self.layout.current_name()
         if self._snapshot is None or name != self._snapshot_name:
-            snapshot = IndexSnapshot(self.layout.versions / name)
+            snapshot = IndexSnapshot(self.layout.versions / name, self.vector_store)
             built = snapshot.manifest.encoder
             configured = resolve_encoder(self.settings.encoder).model_id
             if built.model_id != configured:
@@ -139,7 +142,15 @@ class Tandem:
 
     @property
     def tickets(self) -> TicketStore:
-        return TicketStore(self.settings.data_dir / "tandem.sqlite")
+        """Handoff tickets in the main store: `store_url`, else tandem.sqlite in `data_dir`."""
+        return TicketStore(open_store(self.settings, "main"))
+
+    @property
+    def vector_store(self) -> VectorStoreConfig:
+        """Where new index versions keep their vectors (`vector_store`, `milvus_uri`, `milvus_token`)."""
+        s = self.settings
+        token = s.milvus_token.get_secret_value() if s.milvus_token is not None else None
+        return VectorStoreConfig(s.vector_store, s.milvus_uri, token)
 
     def retriever(self) -> HybridRetriever:
         s = self.settings
@@ -163,6 +174,7 @@ class Tandem:
             s.sentence_vectors,
             guard,
             quarantine=s.corpus_guard == "quarantine",
+            vector_store=self.vector_store,
         )
         return ingestor.ingest(paths, tags, show_progress)
 
@@ -173,7 +185,7 @@ class Tandem:
         filters: SearchFilters | None = None,
         mode: str | None = None,
     ) -> list[Passage]:
-        query = self._validate(query)
+        query = self.validate_question(query)
         return self.retriever().search(query, k or self.settings.top_k, filters, mode).passages
 
     def ask(self, question: str, filters: SearchFilters | None = None) -> Answer:
@@ -183,24 +195,37 @@ class Tandem:
         assert answer is not None
         return answer
 
-    def ask_stream(self, question: str, filters: SearchFilters | None = None) -> Iterator[AnswerEvent]:
-        """Retrieve, generate, verify each sentence as it completes, then yield the Answer (traced)."""
+    def ask_stream(
+        self,
+        question: str,
+        filters: SearchFilters | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[AnswerEvent]:
+        """Retrieve, generate, verify each sentence as it completes, then yield the Answer (traced).
+
+        Setting `cancel` (e.g. when an HTTP client disconnects) stops generation at the next token;
+        the stream then ends without an answer.
+        """
         tracer = Tracer()
-        for event in self._answer_events(question, filters, tracer):
+        for event in self._answer_events(question, filters, tracer, cancel):
             if event.answer is not None and self.settings.trace:
                 event.answer.trace_id = self.traces.add(build_trace(event.answer, tracer))
             yield event
 
     @property
     def traces(self) -> TraceStore:
-        """Where every answer's trace goes: `traces.sqlite` beside the index."""
-        return TraceStore.beside(self.settings.index_dir)
+        """Where every answer's trace goes: `trace_url`, `store_url`, else traces.sqlite beside the index."""
+        return TraceStore(open_store(self.settings, "traces"))
 
     def _answer_events(
-        self, question: str, filters: SearchFilters | None, tracer: Tracer
+        self,
+        question: str,
+        filters: SearchFilters | None,
+        tracer: Tracer,
+        cancel: threading.Event | None = None,
     ) -> Iterator[AnswerEvent]:
         started = tracer.origin
-        question = self._validate(question)
+        question = self.validate_question(question)
         s = self.settings
         guarded = None
         if s.input_guard:
@@ -304,7 +329,11 @@ class Tandem:
         sources = [question, *(p.chunk.text for p in checked)]
         draft, pending = "", ""
         generate_start = tracer.now_ms()
-        for piece in self.generator.stream(messages, s.max_answer_tokens, stats, ANSWER_GRAMMAR):
+        pieces = self.generator.stream(messages, s.max_answer_tokens, stats, ANSWER_GRAMMAR)
+        for piece in pieces:
+            if cancel is not None and cancel.is_set():
+                pieces.close()  # type: ignore[attr-defined]
+                return
             draft += piece
             pending += piece
             while (match := _SENTENCE_DONE.search(pending)) is not None:
@@ -347,7 +376,8 @@ class Tandem:
         yield AnswerEvent("answer", answer=answer)
 
     # -- steps --------------------------------------------------------------------------------
-    def _validate(self, question: str) -> str:
+    def validate_question(self, question: str) -> str:
+        """The question stripped, or an InputError when it is empty or over the size limit."""
         question = (question or "").strip()
         if not question:
             raise InputError('the question is empty; ask something, e.g. `tandem ask "How do refunds work?"`')

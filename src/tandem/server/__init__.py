@@ -1,0 +1,5 @@
+"""The HTTP service: an OpenAI-compatible API, Tandem's own endpoints and the web chat page."""
+
+from tandem.server.app import create_app
+
+__all__ = ["create_app"]

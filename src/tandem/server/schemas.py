@@ -1,0 +1,98 @@
+"""Request bodies. OpenAI-compatible ones accept (and ignore) fields Tandem has no use for."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MODEL_NAME = "tandem"
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "user", "assistant", "tool", "developer"]
+    content: str | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "\n".join(p.text or "" for p in self.content if p.type == "text")
+        return self.content or ""
+
+
+class Filters(BaseModel):
+    """Tandem extension: restrict retrieval to documents by path glob or tag."""
+
+    model_config = ConfigDict(extra="forbid")
+    source: list[str] = Field(default_factory=list)
+    tag: list[str] = Field(default_factory=list)
+
+
+class ChatCompletionRequest(BaseModel):
+    """`POST /v1/chat/completions`. The last user message is the question; earlier turns are not
+    used for retrieval yet. Sampling fields are accepted for compatibility: answers are greedy."""
+
+    model_config = ConfigDict(extra="allow")
+    model: str = MODEL_NAME
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    max_tokens: int | None = Field(None, ge=1)
+    max_completion_tokens: int | None = Field(None, ge=1)
+    filters: Filters | None = None
+
+    def question(self) -> str:
+        for message in reversed(self.messages):
+            if message.role == "user":
+                return message.text()
+        return ""
+
+
+class EmbeddingsRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    model: str = MODEL_NAME
+    input: str | list[str]
+    encoding_format: Literal["float", "base64"] = "float"
+
+    @field_validator("input")
+    @classmethod
+    def _not_empty(cls, value: str | list[str]) -> str | list[str]:
+        texts = [value] if isinstance(value, str) else value
+        if not texts:
+            raise ValueError("input must hold at least one string")
+        if len(texts) > 2048:
+            raise ValueError(f"input holds {len(texts)} strings; send at most 2048 per request")
+        if any(not t.strip() for t in texts):
+            raise ValueError("input strings must not be empty")
+        return value
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: str = Field(min_length=1)
+    k: int = Field(5, ge=1, le=100)
+    mode: Literal["hybrid", "dense", "bm25"] | None = None
+    filters: Filters | None = None
+
+
+class ClassifyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1)
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rating: Literal["up", "down", 1, -1]
+    trace_id: str | None = Field(None, max_length=64)
+    comment: str = Field("", max_length=4000)
+    question: str = Field("", max_length=8000)
+    answer: str = Field("", max_length=16000)
+
+    @property
+    def score(self) -> int:
+        return 1 if self.rating in ("up", 1) else -1

@@ -1,0 +1,284 @@
+// The Tandem chat page: wires the composer, the conversation, the side panel, the API key
+// dialog and the readiness indicator together.
+
+import { ApiError, getJson, getKey, postJson, readiness, saveKey, streamChat, takeKeyFromUrl, whoami } from "./api.js";
+import { el, icon, logo, toast } from "./dom.js";
+import { AnswerView, userMessage } from "./message.js";
+import { Panel } from "./panel.js";
+
+// Shown when the server does not suggest questions (GET /v1/info): the bundled demo's.
+const FALLBACK_SAMPLES = [
+  "How long do I have to return a bike for a refund?",
+  "Can I bring my e-bike battery on a flight?",
+  "Is it safe to ride in heavy rain?",
+  "Do I pay shipping on a bike delivered to Spain?",
+];
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  log: $("log"),
+  messages: $("messages"),
+  welcome: $("welcome"),
+  form: $("composer"),
+  input: $("question"),
+  send: $("send"),
+  stop: $("stop"),
+  newChat: $("new-chat"),
+  keyButton: $("key-button"),
+  dialog: $("key-dialog"),
+};
+const state = { busy: false, controller: null, pendingQuestion: null };
+const panel = new Panel((error) => reportError(error));
+
+function setBusy(busy) {
+  state.busy = busy;
+  ui.stop.hidden = !busy;
+  ui.send.hidden = busy;
+  ui.form.classList.toggle("is-busy", busy);
+  updateSend();
+  if (!busy && (document.activeElement === ui.stop || document.activeElement === document.body)) ui.input.focus();
+}
+
+function updateSend() {
+  ui.send.disabled = state.busy || !ui.input.value.trim();
+}
+
+function autosize() {
+  ui.input.style.height = "auto";
+  ui.input.style.height = `${Math.min(ui.input.scrollHeight, 200)}px`;
+}
+
+function nearBottom() {
+  return ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 140;
+}
+
+function scrollToBottom(force = false) {
+  if (force || nearBottom()) ui.log.scrollTo({ top: ui.log.scrollHeight, behavior: force ? "auto" : "smooth" });
+}
+
+/** A short, actionable description of a failed request. */
+function describe(error) {
+  if (error.status === 401) return "An API key is needed to ask questions.";
+  if (error.status === 429) return `Tandem is busy. Retry in ${error.retryAfter || 5} s.`;
+  if (error.status === 503) return `Tandem is not ready yet${error.retryAfter ? `; retry in ${error.retryAfter} s` : ""}. ${error.message}`;
+  return error.message || "Something went wrong.";
+}
+
+/** Toast for an error; 401 also opens the key dialog (and re-asks `question` once a key is saved). */
+function reportError(error, question = null) {
+  if (error.status === 401) {
+    state.pendingQuestion = question;
+    toast(error.message, { kind: "warning", title: "API key needed" });
+    openKeyDialog(getKey() ? "The saved key was not accepted. Enter a valid API key." : "");
+    return;
+  }
+  const retry = question ? { label: "Retry", run: () => ask(question) } : null;
+  if (error.status === 429) {
+    toast(`Retry in ${error.retryAfter || 5} s.`, { kind: "warning", title: "Tandem is busy", action: retry, timeout: ((error.retryAfter || 5) + 5) * 1000 });
+    return;
+  }
+  if (error.status === 503) {
+    toast(describe(error), { kind: "warning", title: "Not ready", action: retry });
+    return;
+  }
+  toast(error.message || String(error), { kind: "error", title: error.status ? `Error ${error.status}` : "Error" });
+}
+
+const handlers = {
+  openSource: (view, number, button) => panel.showSource(view, number, button),
+  openTrace: (view, button) => panel.showTrace(view, button),
+  retry: (question) => ask(question),
+  async sendFeedback(view, rating, comment) {
+    try {
+      return await postJson("/v1/feedback", {
+        rating,
+        trace_id: view.tandem?.trace_id || null,
+        comment,
+        question: view.question.slice(0, 8000),
+        answer: view.text.slice(0, 16000),
+      });
+    } catch (error) {
+      reportError(error);
+      throw error;
+    }
+  },
+};
+
+async function ask(text) {
+  const question = (text || "").trim();
+  if (!question || state.busy) return;
+  ui.welcome.hidden = true;
+  ui.newChat.hidden = false;
+  ui.messages.append(userMessage(question));
+  const view = new AnswerView(question, handlers);
+  ui.messages.append(view.element);
+  ui.input.value = "";
+  autosize();
+  const controller = new AbortController();
+  state.controller = controller;
+  setBusy(true);
+  scrollToBottom(true);
+  try {
+    const tandem = await streamChat(question, {
+      signal: controller.signal,
+      onDelta: (sentence) => {
+        const stick = nearBottom();
+        view.addSentence(sentence);
+        if (stick) scrollToBottom();
+      },
+    });
+    const stick = nearBottom();
+    view.finish(tandem);
+    if (stick) scrollToBottom();
+  } catch (error) {
+    if (error.name === "AbortError") {
+      view.stop();
+    } else {
+      const apiError = error instanceof ApiError ? error : new ApiError(0, error.message || String(error));
+      view.fail(describe(apiError), apiError.status !== 401);
+      reportError(apiError, question);
+    }
+  } finally {
+    if (state.controller === controller) state.controller = null;
+    setBusy(false);
+  }
+}
+
+function newChat() {
+  if (state.controller) state.controller.abort();
+  panel.close();
+  ui.messages.replaceChildren();
+  ui.welcome.hidden = false;
+  ui.newChat.hidden = true;
+  ui.input.focus();
+}
+
+// ---- API key -------------------------------------------------------------------------------
+
+function openKeyDialog(problem = "") {
+  const error = $("key-error");
+  error.textContent = problem;
+  $("key-input").value = "";
+  if (!ui.dialog.open) ui.dialog.showModal();
+  $("key-input").focus();
+}
+
+async function saveKeyFromDialog(event) {
+  event.preventDefault();
+  const candidate = $("key-input").value.trim();
+  if (!candidate) return;
+  const previous = getKey();
+  const save = $("key-save");
+  save.disabled = true;
+  saveKey(candidate);
+  try {
+    const who = await whoami();
+    if (who.auth && !who.scope) {
+      saveKey(previous);
+      $("key-error").textContent = "That key was not accepted: it is unknown or was revoked.";
+      return;
+    }
+    ui.dialog.close();
+    ui.keyButton.hidden = !who.auth;
+    toast(`Key saved (${who.scope} access).`, { kind: "success", timeout: 3000 });
+    const pending = state.pendingQuestion;
+    state.pendingQuestion = null;
+    if (pending) ask(pending);
+    else ui.input.focus();
+  } catch (error) {
+    saveKey(previous);
+    $("key-error").textContent = error.message;
+  } finally {
+    save.disabled = false;
+  }
+}
+
+async function checkKey() {
+  try {
+    const who = await whoami();
+    ui.keyButton.hidden = !who.auth;
+    if (who.auth && !who.scope) {
+      openKeyDialog(getKey() ? "The saved key was not accepted. Enter a valid API key." : "");
+    }
+  } catch {
+    /* the status indicator reports an unreachable server */
+  }
+}
+
+// ---- Readiness and suggestions -------------------------------------------------------------
+
+const STATUS = {
+  ready: ["ready", (r) => `Ready · index v${r.index_version}`],
+  loading: ["loading", () => "Loading models…"],
+  no_index: ["warn", () => "No documents yet"],
+  failed: ["error", () => "Failed to start"],
+  offline: ["error", () => "Server unreachable"],
+};
+
+async function pollReady() {
+  const result = await readiness();
+  const [tone, text] = STATUS[result.status] || ["warn", () => result.status];
+  const status = $("status");
+  status.className = `status status-${tone}`;
+  status.title = result.error || "";
+  $("status-text").textContent = text(result);
+  setTimeout(pollReady, result.status === "ready" ? 30000 : 2000);
+}
+
+async function loadSamples() {
+  let samples = FALLBACK_SAMPLES;
+  try {
+    const info = await getJson("/v1/info");
+    if (Array.isArray(info.samples) && info.samples.length) samples = info.samples.slice(0, 6);
+    if (info.name) $("brand-sub").textContent = info.name;
+  } catch {
+    /* older servers have no /v1/info */
+  }
+  $("samples").replaceChildren(
+    ...samples.map((question) =>
+      el("div", { role: "listitem" }, el("button", { class: "chip", type: "button", text: question, onclick: () => ask(question) })),
+    ),
+  );
+}
+
+// ---- Start ---------------------------------------------------------------------------------
+
+function start() {
+  takeKeyFromUrl();
+  $("brand-mark").append(logo(30));
+  $("welcome-mark").append(logo(52));
+  ui.send.append(icon("send", 18));
+  ui.stop.append(icon("stop", 14), el("span", { class: "stop-label", text: "Stop" }));
+  ui.newChat.prepend(icon("plus", 16));
+  ui.keyButton.prepend(icon("key", 15));
+
+  ui.form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    ask(ui.input.value);
+  });
+  ui.input.addEventListener("input", () => {
+    autosize();
+    updateSend();
+  });
+  ui.input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      ask(ui.input.value);
+    }
+  });
+  ui.stop.addEventListener("click", () => state.controller?.abort());
+  ui.newChat.addEventListener("click", newChat);
+  ui.keyButton.addEventListener("click", () => openKeyDialog());
+  $("key-form").addEventListener("submit", saveKeyFromDialog);
+  $("key-cancel").addEventListener("click", () => ui.dialog.close());
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && panel.isOpen && !ui.dialog.open) panel.close();
+  });
+
+  loadSamples();
+  checkKey();
+  pollReady();
+  ui.input.focus();
+}
+
+start();

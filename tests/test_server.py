@@ -1,0 +1,248 @@
+"""`tandem serve` as a real process on 127.0.0.1: the official OpenAI client, auth, bad input,
+backpressure and cancellation, against the bundled models and the demo knowledge base."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from openai import APIStatusError, AuthenticationError, NotFoundError, OpenAI
+
+from tandem.server.process import LiveServer, cli, start_server
+
+QUESTION = "How long do I have to return a bike for a refund?"
+LONG_QUESTION = "How do I charge the battery?"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    live = start_server(
+        tmp_path_factory.mktemp("serve"),
+        "--demo",
+        settings={"TANDEM_GENERATION_QUEUE": "1", "TANDEM_MAX_REQUEST_BYTES": "300000"},
+    )
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
+def keys(server: LiveServer) -> dict[str, str]:
+    return {"user": server.create_key("user"), "admin": server.create_key("admin")}
+
+
+@pytest.fixture(scope="module")
+def client(server: LiveServer, keys: dict[str, str]) -> OpenAI:
+    return OpenAI(base_url=f"{server.url}/v1", api_key=keys["user"], max_retries=0, timeout=120)
+
+
+def _http(server: LiveServer, key: str | None) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return httpx.Client(base_url=server.url, headers=headers, timeout=120)
+
+
+def test_chat_completion_with_citations_in_the_extension(client: OpenAI, server, keys) -> None:
+    completion = client.chat.completions.create(
+        model="tandem", messages=[{"role": "user", "content": QUESTION}]
+    )
+    text = completion.choices[0].message.content or ""
+    extension = completion.model_extra["tandem"]
+    numbers = {int(n) for n in re.findall(r"\[(\d+)\]", text)}
+    assert "30 days" in text and numbers, text
+    cited = {c["number"]: c for c in extension["citations"]}
+    assert numbers <= set(cited), "every [n] in the text has its citation"
+    assert any(c["doc_id"].endswith("faq.csv") or "return" in c["doc_id"] for c in cited.values())
+    assert completion.usage is not None and completion.usage.completion_tokens > 0
+    trace = _http(server, keys["user"]).get(f"/v1/traces/{extension['trace_id']}").json()
+    assert trace["question"] == QUESTION and trace["spans"]
+
+
+def test_streamed_chat_matches_its_final_answer(client: OpenAI) -> None:
+    stream = client.chat.completions.create(
+        model="tandem",
+        messages=[{"role": "user", "content": QUESTION}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    pieces, extension, usage = [], None, None
+    for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            pieces.append(chunk.choices[0].delta.content)
+        extension = (chunk.model_extra or {}).get("tandem") or extension
+        usage = chunk.usage or usage
+    assert extension is not None and extension["citations"]
+    streamed = "".join(pieces)
+    assert streamed.strip() and re.search(r"\[\d+\]", streamed)
+    assert usage is not None and usage.total_tokens > 0
+
+
+def test_embeddings_match_the_in_process_encoder(client: OpenAI, encoder) -> None:
+    texts = ["How do refunds work?", "The battery charges in four hours."]
+    result = client.embeddings.create(model="tandem", input=texts)  # the client asks for base64
+    served = np.array([d.embedding for d in result.data], dtype=np.float32)
+    local = encoder.encode(texts)
+    assert served.shape == (2, 384)
+    assert np.allclose(served, local, atol=1e-4)
+    floats = client.embeddings.create(model="tandem", input="hello", encoding_format="float")
+    assert len(floats.data[0].embedding) == 384
+
+
+def test_keys_and_scopes(server: LiveServer, keys: dict[str, str], tmp_path: Path) -> None:
+    with pytest.raises(AuthenticationError) as wrong:
+        OpenAI(base_url=f"{server.url}/v1", api_key="tdm_wrong", max_retries=0).models.list()
+    assert "invalid API key" in str(wrong.value)
+    response = _http(server, None).post("/v1/search", json={"query": "refund"})
+    assert response.status_code == 401 and response.json()["error"]["code"] == "missing_api_key"
+    response = _http(server, "tdm_not-a-real-key").post("/v1/search", json={"query": "refund"})
+    assert response.status_code == 401 and response.json()["error"]["code"] == "invalid_api_key"
+
+    upload = {"files": ("warranty-extra.md", b"# Frame lifetime\n\nZebra frames carry a 12-year warranty.\n")}
+    response = _http(server, keys["user"]).post("/v1/documents", files=upload)
+    assert response.status_code == 403 and "admin" in response.json()["error"]["message"]
+    response = _http(server, keys["admin"]).post("/v1/documents", files=upload, data={"tags": "extra"})
+    assert response.status_code == 201, response.text
+    found = _http(server, keys["user"]).post(
+        "/v1/search", json={"query": "zebra frame warranty years", "k": 1, "filters": {"tag": ["extra"]}}
+    )
+    assert found.json()["passages"][0]["doc_id"] == "warranty-extra.md"
+
+    temporary = server.create_key("user")
+    assert _http(server, temporary).get("/v1/models").status_code == 200
+    key = _stores(server).verify(temporary)
+    assert key is not None and key.id in cli(server.env, "keys", "list")
+    cli(server.env, "keys", "revoke", key.id)
+    assert _http(server, temporary).get("/v1/models").status_code == 401
+
+
+def _settings(server: LiveServer):
+    from tandem.config import Settings
+
+    return Settings.load(None, data_dir=Path(server.env["TANDEM_DATA_DIR"]))
+
+
+def _stores(server: LiveServer):
+    from tandem.storage import KeyStore, open_store
+
+    return KeyStore(open_store(_settings(server), "main"))
+
+
+def _said(text: str) -> list[dict]:
+    return [{"role": "user", "content": text}]
+
+
+@pytest.mark.parametrize(
+    ("request_kwargs", "status", "code"),
+    [
+        ({"content": b"{not json", "headers": {"content-type": "application/json"}}, 400, "invalid_json"),
+        ({"json": {"model": "tandem", "messages": "hello"}}, 422, "invalid_request"),
+        (
+            {"json": {"model": "gpt-9", "messages": [{"role": "user", "content": "hi"}]}},
+            404,
+            "model_not_found",
+        ),
+        ({"json": {"model": "tandem", "messages": []}}, 422, "invalid_request"),
+        (
+            {"json": {"model": "tandem", "messages": [{"role": "user", "content": "  "}]}},
+            400,
+            "empty_message",
+        ),
+        ({"json": {"model": "tandem", "messages": [{"role": "user", "content": "x" * 400_000}]}}, 413, None),
+    ],
+)
+def test_bad_chat_requests_get_clear_errors(server, keys, request_kwargs, status, code) -> None:
+    response = _http(server, keys["user"]).post("/v1/chat/completions", **request_kwargs)
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["message"] and (code is None or error["code"] == code)
+
+
+def test_bad_uploads_are_refused_and_the_server_keeps_serving(server, keys) -> None:
+    admin = _http(server, keys["admin"])
+    for name, status in (("../../etc/passwd.md", 400), ("notes.exe", 415), (".hidden.md", 400)):
+        response = admin.post("/v1/documents", files={"files": (name, b"# x\n\ntext\n")})
+        assert response.status_code == status, (name, response.text)
+        assert response.json()["error"]["message"]
+    big = {"files": ("big.md", b"a" * 400_000)}
+    assert admin.post("/v1/documents", files=big).status_code == 413
+    assert not (Path(server.env["TANDEM_DATA_DIR"]).parent / "etc").exists()
+    assert _http(server, None).get("/healthz").status_code == 200
+
+
+def test_unknown_model_through_the_openai_client(client: OpenAI) -> None:
+    with pytest.raises(NotFoundError):
+        client.chat.completions.create(model="gpt-9", messages=[{"role": "user", "content": "hi"}])
+
+
+def test_full_queue_answers_429_with_retry_after(server, keys) -> None:
+    """One answer runs, one waits (queue of 1): the rest are turned away at once, not left hanging."""
+    results: list[httpx.Response] = []
+
+    def ask() -> None:
+        body = {"model": "tandem", "messages": [{"role": "user", "content": LONG_QUESTION}]}
+        results.append(_http(server, keys["user"]).post("/v1/chat/completions", json=body))
+
+    threads = [threading.Thread(target=ask) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+    statuses = sorted(r.status_code for r in results)
+    assert statuses.count(200) >= 2 and statuses.count(429) >= 1, statuses
+    rejected = next(r for r in results if r.status_code == 429)
+    assert int(rejected.headers["Retry-After"]) >= 1
+    assert rejected.json()["error"]["code"] == "queue_full"
+
+
+def test_client_disconnect_cancels_generation(server, keys) -> None:
+    body = {"model": "tandem", "stream": True, "messages": [{"role": "user", "content": LONG_QUESTION}]}
+    with _http(server, keys["user"]) as http, http.stream("POST", "/v1/chat/completions", json=body) as r:
+        for line in r.iter_lines():
+            if '"content": "' in line and '"content": ""' not in line:
+                break  # the first sentence arrived: hang up mid-answer
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        metrics = _http(server, None).get("/metrics").text
+        if _metric(metrics, "tandem_generation_cancelled_total") >= 1:
+            break
+        time.sleep(0.2)
+    assert _metric(metrics, "tandem_generation_cancelled_total") >= 1
+    assert _metric(metrics, "tandem_generation_running") == 0
+
+
+def _metric(text: str, name: str) -> float:
+    match = re.search(rf"^{name} ([0-9.e+]+)$", text, re.MULTILINE)
+    return float(match.group(1)) if match else 0.0
+
+
+def test_feedback_is_stored_and_health_endpoints(server, keys) -> None:
+    http = _http(server, keys["user"])
+    response = http.post("/v1/feedback", json={"rating": "down", "comment": "too vague", "trace_id": "abc"})
+    assert response.status_code == 201
+    assert http.post("/v1/feedback", json={"rating": "sideways"}).status_code == 422
+    from tandem.storage import FeedbackStore, open_store
+
+    stored = FeedbackStore(open_store(_settings(server), "main")).list()
+    assert any(f["comment"] == "too vague" and f["trace_id"] == "abc" for f in stored)
+    assert _http(server, None).get("/readyz").json()["status"] == "ready"
+    metrics = _http(server, None).get("/metrics").text
+    assert "tandem_http_requests_total" in metrics and "tandem_feedback_total" in metrics
+
+
+def test_classify_and_openapi(server, keys) -> None:
+    http = _http(server, keys["user"])
+    decision = http.post("/v1/classify", json={"text": "My battery caught fire while charging"}).json()
+    assert decision["action"].startswith("handoff")
+    schema = _http(server, None).get("/openapi.json").json()
+    assert "/v1/chat/completions" in schema["paths"] and "/v1/embeddings" in schema["paths"]
+
+
+def test_openai_client_reports_auth_errors(server) -> None:
+    with pytest.raises(APIStatusError) as caught:
+        OpenAI(base_url=f"{server.url}/v1", api_key="tdm_wrong", max_retries=0).chat.completions.create(
+            model="tandem", messages=[{"role": "user", "content": QUESTION}]
+        )
+    assert caught.value.status_code == 401
