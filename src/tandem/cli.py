@@ -170,7 +170,9 @@ def demo(
             errors.print(f"[red]error:[/] {exc}")
 
 
+from tandem.cli_feedback import app as feedback_app  # noqa: E402
 from tandem.cli_guard import app as guard_app  # noqa: E402
+from tandem.cli_index import app as index_app  # noqa: E402
 from tandem.cli_route import app as route_app  # noqa: E402
 from tandem.cli_serve import keys_app, serve  # noqa: E402
 from tandem.cli_traces import app as traces_app  # noqa: E402
@@ -179,6 +181,8 @@ app.add_typer(route_app, name="route")
 app.add_typer(guard_app, name="guard")
 app.add_typer(traces_app, name="traces")
 app.add_typer(keys_app, name="keys")
+app.add_typer(index_app, name="index")
+app.add_typer(feedback_app, name="feedback")
 app.command()(serve)
 
 

@@ -89,9 +89,9 @@ class FeedbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     rating: Literal["up", "down", 1, -1]
     trace_id: str | None = Field(None, max_length=64)
-    comment: str = Field("", max_length=4000)
-    question: str = Field("", max_length=8000)
-    answer: str = Field("", max_length=16000)
+    comment: str = Field("", max_length=2000)
+    question: str = Field("", max_length=20000)
+    answer: str = Field("", max_length=20000)
 
     @property
     def score(self) -> int:
