@@ -110,3 +110,20 @@ def show(
     if trace.get("guard") and trace["guard"]["findings"]:
         fired = ", ".join(f"{f['guard']}:{f['kind']}" for f in trace["guard"]["findings"])
         console.print(f"[bold]Guard[/] {escape(fired)}")
+
+
+@app.command()
+def prune(
+    days: Annotated[
+        float | None, typer.Option(min=0.0, help="Keep this many days (default: trace_retention_days).")
+    ] = None,
+    index: IndexOption = None,
+) -> None:
+    """Delete traces older than the retention period."""
+    from tandem.config import Settings
+
+    keep = days if days is not None else Settings.load().trace_retention_days
+    if keep is None:
+        raise typer.BadParameter("give --days or set trace_retention_days", param_hint="--days")
+    removed = _store(index).prune(keep)
+    console.print(f"Deleted {removed} trace(s) older than {keep:g} days.")

@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     generator_timeout_s: float = Field(60.0, gt=0, description="Longest wait for the server's next bytes.")
     generator_retries: int = Field(2, ge=0, le=10, description="Retries before the first token (backoff).")
     generator_grammar_field: str = Field(
-        "grammar", description="Request field for the answer grammar (vLLM: guided_grammar); empty: none."
+        "grammar", description="Request field for the answer grammar (vLLM: structured_outputs.grammar)."
     )
     generator_request_fields: dict[str, Any] = Field(
         {"repeat_penalty": 1.1}, description="Extra request fields (sampling); a null removes a sent field."
@@ -107,6 +107,14 @@ class Settings(BaseSettings):
     blocked_message: str = "I can't help with that request."
     guard_policy: Path | None = Field(None, description="TOML of topics/patterns to refuse or hand off.")
     trace: bool = Field(True, description="Record a trace of every answer in traces.sqlite beside the index.")
+    trace_retention_days: float | None = Field(
+        None, gt=0, description="Delete traces older than this at each start of `tandem serve`; none: keep."
+    )
+    otlp_endpoint: str | None = Field(
+        None,
+        pattern=r"^https?://",
+        description="Also send each trace to this OTLP/HTTP endpoint, e.g. http://collector:4318/v1/traces.",
+    )
 
     host: str = Field("127.0.0.1", description="Address `tandem serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `tandem serve` listens on.")

@@ -38,6 +38,7 @@ from tandem.route.policy import RoutingDecision
 from tandem.route.router import Router
 from tandem.route.tickets import TicketStore
 from tandem.storage.open import open_store
+from tandem.trace.otel import OtlpExporter
 from tandem.trace.record import build_trace
 from tandem.trace.spans import Tracer
 from tandem.trace.store import TraceStore
@@ -72,6 +73,7 @@ class Tandem:
         self._input_guard: InputGuard | None = None
         self._guard_encoder: Encoder | None = None
         self._content_policy: ContentPolicy | None = None
+        self._otlp: OtlpExporter | None = None
         self._side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tandem-route")
 
     # -- components, loaded on first use -------------------------------------------------------
@@ -209,8 +211,18 @@ class Tandem:
         tracer = Tracer()
         for event in self._answer_events(question, filters, tracer, cancel):
             if event.answer is not None and self.settings.trace:
-                event.answer.trace_id = self.traces.add(build_trace(event.answer, tracer))
+                trace = build_trace(event.answer, tracer)
+                event.answer.trace_id = self.traces.add(trace)
+                if self.otlp is not None:
+                    self.otlp.export(trace)
             yield event
+
+    @property
+    def otlp(self) -> OtlpExporter | None:
+        """The OpenTelemetry exporter when `otlp_endpoint` is set."""
+        if self._otlp is None and self.settings.otlp_endpoint:
+            self._otlp = OtlpExporter(self.settings.otlp_endpoint)
+        return self._otlp
 
     @property
     def traces(self) -> TraceStore:

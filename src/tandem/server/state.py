@@ -47,6 +47,9 @@ class ServerState:
             _ = bot.encoder, bot.generator
             if bot.layout.exists():
                 _ = bot.snapshot
+            if self.settings.trace_retention_days is not None:
+                removed = bot.traces.prune(self.settings.trace_retention_days)
+                log.info("pruned %d trace(s) older than %g days", removed, self.settings.trace_retention_days)
             if self.settings.input_guard:
                 bot.input_guard.check("warm-up")
             if bot.router is not None:
