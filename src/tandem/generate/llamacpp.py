@@ -6,10 +6,10 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from tandem.errors import ModelError
+from tandem.generate.base import GenerationStats
 
 BUNDLED_GENERATOR = "smollm2-135m"
 BUNDLED_GENERATOR_ID = "HuggingFaceTB/SmolLM2-135M-Instruct-Q4_1"
@@ -34,20 +34,6 @@ def resolve_gguf(name: str) -> tuple[Path, str]:
     if not path.is_file() or path.suffix.lower() != ".gguf":
         raise ModelError(f"generator {name!r} is neither {BUNDLED_GENERATOR!r} nor an existing .gguf file")
     return path.resolve(), f"gguf:{path.name}"
-
-
-@dataclass
-class GenerationStats:
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    first_token_ms: float = 0.0
-    total_ms: float = 0.0
-    finish_reason: str = ""
-
-    @property
-    def decode_tokens_per_s(self) -> float:
-        decode_ms = self.total_ms - self.first_token_ms
-        return (self.completion_tokens - 1) / (decode_ms / 1000) if decode_ms > 0 else 0.0
 
 
 class LlamaCppGenerator:
