@@ -17,8 +17,8 @@ keys_app = typer.Typer(help="Create, list and revoke API keys for `tandem serve`
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML settings file.")]
 
 
-def _demo_extras() -> dict[str, Path]:
-    """The demo router and guard policy beside the demo knowledge base, when present."""
+def _demo_extras() -> dict[str, object]:
+    """The demo router and guard policy beside the demo knowledge base, its name and samples."""
     from tandem.demo import demo_kb_root
 
     examples = demo_kb_root().parent
@@ -26,7 +26,15 @@ def _demo_extras() -> dict[str, Path]:
         "router": examples / "router" / "router.toml",
         "guard_policy": examples / "guard" / "policy.toml",
     }
-    return {name: path for name, path in found.items() if path.is_file()}
+    extras: dict[str, object] = {name: path for name, path in found.items() if path.is_file()}
+    extras["assistant_name"] = "Pedalwise demo: a fictional e-bike company"
+    extras["sample_questions"] = [
+        "How long do I have to return a bike for a refund?",
+        "Can I bring my e-bike battery on a flight?",
+        "Do I pay shipping on a bike delivered to Spain?",
+        "My battery caught fire while charging",
+    ]
+    return extras
 
 
 def _keys(settings: Settings):  # -> KeyStore (imported lazily)

@@ -116,6 +116,10 @@ class Settings(BaseSettings):
         description="Also send each trace to this OTLP/HTTP endpoint, e.g. http://collector:4318/v1/traces.",
     )
 
+    assistant_name: str = Field("", description="Shown under the product name on the web page.")
+    sample_questions: list[str] = Field(
+        default_factory=list, max_length=12, description="Suggested questions on an empty chat page."
+    )
     host: str = Field("127.0.0.1", description="Address `tandem serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `tandem serve` listens on.")
     max_request_bytes: int = Field(25_000_000, ge=1024, description="Larger request bodies get 413.")

@@ -165,6 +165,13 @@ def trace(trace_id: str, state: State) -> dict:
         raise ApiError(404, str(exc), "trace_not_found") from None
 
 
+@router.get("/info")
+def info(state: State) -> dict:
+    """What the web page shows before any question: the assistant's name and sample questions."""
+    s = state.settings
+    return {"name": s.assistant_name or f"Answers from {s.index_dir.name}", "samples": s.sample_questions}
+
+
 @router.get("/whoami")
 def whoami(request: Request) -> dict:
     """Whether this server wants a key, and the scope of the one presented (for the web page)."""

@@ -1,18 +1,23 @@
 // The Tandem chat page: wires the composer, the conversation, the side panel, the API key
 // dialog and the readiness indicator together.
 
-import { ApiError, getJson, getKey, postJson, readiness, saveKey, streamChat, takeKeyFromUrl, whoami } from "./api.js";
+import {
+  ApiError,
+  getJson,
+  getKey,
+  postJson,
+  readiness,
+  saveKey,
+  streamChat,
+  takeKeyFromUrl,
+  whoami,
+} from "./api.js";
 import { el, icon, logo, toast } from "./dom.js";
 import { AnswerView, userMessage } from "./message.js";
 import { Panel } from "./panel.js";
 
-// Shown when the server does not suggest questions (GET /v1/info): the bundled demo's.
-const FALLBACK_SAMPLES = [
-  "How long do I have to return a bike for a refund?",
-  "Can I bring my e-bike battery on a flight?",
-  "Is it safe to ride in heavy rain?",
-  "Do I pay shipping on a bike delivered to Spain?",
-];
+// Suggested questions come from the server (GET /v1/info: the sample_questions setting).
+const FALLBACK_SAMPLES = [];
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -36,7 +41,8 @@ function setBusy(busy) {
   ui.send.hidden = busy;
   ui.form.classList.toggle("is-busy", busy);
   updateSend();
-  if (!busy && (document.activeElement === ui.stop || document.activeElement === document.body)) ui.input.focus();
+  if (!busy && (document.activeElement === ui.stop || document.activeElement === document.body))
+    ui.input.focus();
 }
 
 function updateSend() {
@@ -53,15 +59,20 @@ function nearBottom() {
 }
 
 function scrollToBottom(force = false) {
-  if (force || nearBottom()) ui.log.scrollTo({ top: ui.log.scrollHeight, behavior: force ? "auto" : "smooth" });
+  if (force || nearBottom())
+    ui.log.scrollTo({ top: ui.log.scrollHeight, behavior: force ? "auto" : "smooth" });
 }
 
-/** A short, actionable description of a failed request. */
+/** A title and a short, actionable description of a failed request. */
 function describe(error) {
-  if (error.status === 401) return "An API key is needed to ask questions.";
-  if (error.status === 429) return `Tandem is busy. Retry in ${error.retryAfter || 5} s.`;
-  if (error.status === 503) return `Tandem is not ready yet${error.retryAfter ? `; retry in ${error.retryAfter} s` : ""}. ${error.message}`;
-  return error.message || "Something went wrong.";
+  if (error.status === 429) {
+    return ["Tandem is busy", `Other questions are being answered. Retry in ${error.retryAfter || 5} s.`];
+  }
+  if (error.status === 503) {
+    const wait = error.retryAfter ? ` Retry in ${error.retryAfter} s.` : "";
+    return ["Not available right now", `${error.message}.${wait}`.replace(/\.\./g, ".")];
+  }
+  return ["Couldn't answer", error.message || "Something went wrong."];
 }
 
 /** Toast for an error; 401 also opens the key dialog (and re-asks `question` once a key is saved). */
@@ -74,14 +85,23 @@ function reportError(error, question = null) {
   }
   const retry = question ? { label: "Retry", run: () => ask(question) } : null;
   if (error.status === 429) {
-    toast(`Retry in ${error.retryAfter || 5} s.`, { kind: "warning", title: "Tandem is busy", action: retry, timeout: ((error.retryAfter || 5) + 5) * 1000 });
+    toast(`Retry in ${error.retryAfter || 5} s.`, {
+      kind: "warning",
+      title: "Tandem is busy",
+      action: retry,
+      timeout: ((error.retryAfter || 5) + 5) * 1000,
+    });
     return;
   }
   if (error.status === 503) {
-    toast(describe(error), { kind: "warning", title: "Not ready", action: retry });
+    const [title, text] = describe(error);
+    toast(text, { kind: "warning", title, action: retry });
     return;
   }
-  toast(error.message || String(error), { kind: "error", title: error.status ? `Error ${error.status}` : "Error" });
+  toast(error.message || String(error), {
+    kind: "error",
+    title: error.status ? `Error ${error.status}` : "Error",
+  });
 }
 
 const handlers = {
@@ -109,7 +129,8 @@ async function ask(text) {
   if (!question || state.busy) return;
   ui.welcome.hidden = true;
   ui.newChat.hidden = false;
-  ui.messages.append(userMessage(question));
+  const asked = userMessage(question);
+  ui.messages.append(asked);
   const view = new AnswerView(question, handlers);
   ui.messages.append(view.element);
   ui.input.value = "";
@@ -135,7 +156,19 @@ async function ask(text) {
       view.stop();
     } else {
       const apiError = error instanceof ApiError ? error : new ApiError(0, error.message || String(error));
-      view.fail(describe(apiError), apiError.status !== 401);
+      if (apiError.status === 401) {
+        // Not an answer at all: take the exchange back and ask again once a key is saved.
+        asked.remove();
+        view.element.remove();
+        ui.input.value = question;
+        autosize();
+        if (!ui.messages.childElementCount) {
+          ui.welcome.hidden = false;
+          ui.newChat.hidden = true;
+        }
+      } else {
+        view.fail(...describe(apiError), [429, 503].includes(apiError.status));
+      }
       reportError(apiError, question);
     }
   } finally {
@@ -236,7 +269,11 @@ async function loadSamples() {
   }
   $("samples").replaceChildren(
     ...samples.map((question) =>
-      el("div", { role: "listitem" }, el("button", { class: "chip", type: "button", text: question, onclick: () => ask(question) })),
+      el(
+        "div",
+        { role: "listitem" },
+        el("button", { class: "chip", type: "button", text: question, onclick: () => ask(question) }),
+      ),
     ),
   );
 }
@@ -275,6 +312,7 @@ function start() {
     if (event.key === "Escape" && panel.isOpen && !ui.dialog.open) panel.close();
   });
 
+  autosize();
   loadSamples();
   checkKey();
   pollReady();

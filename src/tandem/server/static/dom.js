@@ -43,7 +43,13 @@ const ICONS = {
   key: [
     "M21 2l-2 2m-7.61 7.61a5.5 5.5 0 1 1-7.78 7.78 5.5 5.5 0 0 1 7.78-7.78zm0 0L15.5 7.5m0 0 3 3L22 7l-3-3m-3.5 3.5L19 4",
   ],
-  doc: ["M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8z", "M14 2v6h6", "M16 13H8", "M16 17H8", "M10 9H8"],
+  doc: [
+    "M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8z",
+    "M14 2v6h6",
+    "M16 13H8",
+    "M16 17H8",
+    "M10 9H8",
+  ],
   trace: ["M3 6h7", "M6 12h10", "M12 18h9"],
   alert: [
     "M10.29 3.86 1.82 18a2 2 0 0 0 1.71 3h16.94a2 2 0 0 0 1.71-3L13.71 3.86a2 2 0 0 0-3.42 0z",
@@ -127,7 +133,12 @@ export function toast(message, { kind = "info", action = null, timeout = 7000, t
     "div",
     { class: `toast toast-${kind}`, role: kind === "error" ? "alert" : "status" },
     el("span", { class: "toast-icon" }, icon(symbol, 18)),
-    el("div", { class: "toast-text" }, title ? el("strong", { text: title }) : null, el("span", { text: message })),
+    el(
+      "div",
+      { class: "toast-text" },
+      title ? el("strong", { text: title }) : null,
+      el("span", { text: message }),
+    ),
   );
   const dismiss = () => {
     item.classList.add("leaving");
@@ -147,7 +158,11 @@ export function toast(message, { kind = "info", action = null, timeout = 7000, t
     );
   }
   item.append(
-    el("button", { class: "icon-btn toast-close", type: "button", "aria-label": "Dismiss", onclick: dismiss }, icon("close", 16)),
+    el(
+      "button",
+      { class: "icon-btn toast-close", type: "button", "aria-label": "Dismiss", onclick: dismiss },
+      icon("close", 16),
+    ),
   );
   region.append(item);
   if (timeout) setTimeout(dismiss, timeout);
@@ -165,7 +180,9 @@ export function formatMs(ms) {
 
 /** "returns_and_warranty" -> "Returns and warranty". */
 export function humanize(label) {
-  const text = String(label ?? "").replace(/[_-]+/g, " ").trim();
+  const text = String(label ?? "")
+    .replace(/[_-]+/g, " ")
+    .trim();
   return text ? text[0].toUpperCase() + text.slice(1) : "";
 }
 

@@ -12,7 +12,10 @@ export class Panel {
     this.root = document.getElementById("panel");
     this.body = document.getElementById("panel-body");
     this.scrim = document.getElementById("scrim");
-    this.tabs = { source: document.getElementById("tab-source"), trace: document.getElementById("tab-trace") };
+    this.tabs = {
+      source: document.getElementById("tab-source"),
+      trace: document.getElementById("tab-trace"),
+    };
     this.sources = new Map(); // doc_id -> Promise of GET /v1/sources/{doc_id}
     this.traces = new Map(); // trace_id -> Promise of GET /v1/traces/{id}
     this.view = null; // the AnswerView shown
@@ -67,7 +70,15 @@ export class Panel {
   }
 
   loading(text) {
-    this.body.replaceChildren(el("div", { class: "panel-loading", role: "status" }, el("span", { class: "spinner", "aria-hidden": "true" }), text));
+    this.body.classList.remove("has-source");
+    this.body.replaceChildren(
+      el(
+        "div",
+        { class: "panel-loading", role: "status" },
+        el("span", { class: "spinner", "aria-hidden": "true" }),
+        text,
+      ),
+    );
   }
 
   focusHeading() {
@@ -90,13 +101,22 @@ export class Panel {
     this.select(view);
     const citations = view.tandem?.citations || [];
     if (typeof target === "number") target = citations.find((c) => c.number === target);
-    else if (target && !target.number) target = citations.find((c) => c.chunk_id === target.chunk_id) || target;
+    else if (target && !target.number)
+      target = citations.find((c) => c.chunk_id === target.chunk_id) || target;
     target = target || citations[0] || null;
     this.target = target;
     this.open("source", opener);
     if (!target) {
-      this.body.replaceChildren(el("div", { class: "panel-empty" }, icon("doc", 28),
-        el("p", { text: "This answer has no citations. Open a retrieved passage from the trace to read it in its source." })));
+      this.body.replaceChildren(
+        el(
+          "div",
+          { class: "panel-empty" },
+          icon("doc", 28),
+          el("p", {
+            text: "This answer has no citations. Open a retrieved passage from the trace to read it in its source.",
+          }),
+        ),
+      );
       this.focusHeading();
       return;
     }
@@ -104,13 +124,16 @@ export class Panel {
     try {
       const doc = await this.document(target.doc_id);
       if (this.target !== target) return; // another citation was clicked meanwhile
+      this.body.classList.add("has-source"); // the header stays put, the document scrolls
       renderSource(this.body, doc, target, {
         siblings: citations,
         onPick: (number) => this.showSource(view, number),
       });
       this.focusHeading();
     } catch (error) {
-      this.body.replaceChildren(el("div", { class: "panel-empty" }, icon("alert", 28), el("p", { text: error.message })));
+      this.body.replaceChildren(
+        el("div", { class: "panel-empty" }, icon("alert", 28), el("p", { text: error.message })),
+      );
       this.onError(error);
     }
   }

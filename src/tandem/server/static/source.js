@@ -22,10 +22,11 @@ export function locateSentence(text, start, end, sentence) {
   if (!wanted.size) return null;
   let best = null;
   for (const match of chunk.matchAll(/[^.!?\n]+(?:[.!?]+|$)/g)) {
-    const shared = [...words(match[0])].filter((w) => wanted.has(w)).length / wanted.size;
-    if (!best || shared > best.shared) best = { shared, from: match.index, to: match.index + match[0].length };
+    const count = [...words(match[0])].filter((w) => wanted.has(w)).length;
+    if (!best || count > best.count) best = { count, from: match.index, to: match.index + match[0].length };
   }
-  if (!best || best.shared < 0.6) return null;
+  // A paraphrase is matched only when it clearly shares its wording with one passage sentence.
+  if (!best || best.count < 4 || best.count / wanted.size < 0.75) return null;
   const piece = chunk.slice(best.from, best.to);
   const lead = piece.length - piece.trimStart().length;
   return [start + best.from + lead, start + best.from + piece.trimEnd().length, false];
@@ -62,7 +63,9 @@ function lineKind(line, docKind) {
   if (docKind === "markdown") {
     const heading = /^(#{1,6})\s+/.exec(line);
     if (heading) return { cls: `line-h line-h${heading[1].length}`, hide: heading[0].length };
-    if (/^\s*([-*+]|\d+\.)\s+/.test(line)) return { cls: "line-li", hide: 0 };
+    const bullet = /^\s*[-*+]\s+/.exec(line);
+    if (bullet) return { cls: "line-li line-bullet", hide: bullet[0].length };
+    if (/^\s*\d+\.\s+/.test(line)) return { cls: "line-li", hide: 0 };
   }
   if (docKind === "faq") {
     if (/^Q:\s/.test(line)) return { cls: "line-q", hide: 0 };
@@ -101,13 +104,21 @@ function renderText(doc, chunk, sentence) {
     offset = lineEnd + 1;
     const inChunk = lineEnd > chunk.start && lineStart < chunk.end;
     if (!line.trim()) {
-      container.append(el("div", { class: `gap${inChunk && lineStart >= chunk.start && lineEnd < chunk.end ? " in-chunk" : ""}` }));
+      container.append(
+        el("div", {
+          class: `gap${inChunk && lineStart >= chunk.start && lineEnd < chunk.end ? " in-chunk" : ""}`,
+        }),
+      );
       continue;
     }
     const kind = lineKind(line, doc.kind);
     const row = el("div", { class: `line ${kind.cls}${inChunk ? " in-chunk" : ""}` });
     if (kind.hide) row.append(el("span", { class: "md-syntax", text: line.slice(0, kind.hide) }));
-    const points = [lineStart + kind.hide, lineEnd, ...cuts.filter((c) => c > lineStart + kind.hide && c < lineEnd)];
+    const points = [
+      lineStart + kind.hide,
+      lineEnd,
+      ...cuts.filter((c) => c > lineStart + kind.hide && c < lineEnd),
+    ];
     const sorted = [...new Set(points)].sort((a, b) => a - b);
     const state = { bold: false };
     for (let i = 0; i < sorted.length - 1; i++) {
@@ -134,7 +145,9 @@ function renderText(doc, chunk, sentence) {
 export function renderSource(body, doc, target, { siblings = [], onPick = null } = {}) {
   const chunk = (doc.chunks || []).find((c) => c.chunk_id === target.chunk_id) || target;
   const range = { start: chunk.start ?? target.start, end: chunk.end ?? target.end };
-  const sentence = target.sentence ? locateSentence(doc.text || "", range.start, range.end, target.sentence) : null;
+  const sentence = target.sentence
+    ? locateSentence(doc.text || "", range.start, range.end, target.sentence)
+    : null;
   const headings = chunk.heading_path?.length ? chunk.heading_path : target.heading_path || [];
   const page = chunk.page ?? target.page;
 
@@ -153,29 +166,46 @@ export function renderSource(body, doc, target, { siblings = [], onPick = null }
       doc.kind ? el("span", { class: "kind", text: humanize(doc.kind) }) : null,
     ),
   );
-  if (siblings.length > 1 && onPick) {
-    const nav = el("div", { class: "cite-nav", role: "group", "aria-label": "Citations in this answer" },
-      el("span", { class: "cite-nav-label", text: "Citations" }));
-    for (const c of siblings) {
-      nav.append(el("button", {
-        class: `cite${c.number === target.number ? " current" : ""}`,
-        type: "button",
-        text: String(c.number),
-        "aria-label": `Source ${c.number}: ${c.title || c.doc_id}`,
-        "aria-current": c.number === target.number ? "true" : null,
-        onclick: () => onPick(c.number),
-      }));
+  const numbers = [...new Set(siblings.map((c) => c.number))];
+  if (numbers.length > 1 && onPick) {
+    const nav = el(
+      "div",
+      { class: "cite-nav", role: "group", "aria-label": "Citations in this answer" },
+      el("span", { class: "cite-nav-label", text: "Citations" }),
+    );
+    for (const number of numbers) {
+      const c = siblings.find((s) => s.number === number);
+      nav.append(
+        el("button", {
+          class: `cite${c.number === target.number ? " current" : ""}`,
+          type: "button",
+          text: String(c.number),
+          "aria-label": `Source ${c.number}: ${c.title || c.doc_id}`,
+          "aria-current": c.number === target.number ? "true" : null,
+          onclick: () => onPick(c.number),
+        }),
+      );
     }
     head.append(nav);
   }
   if (target.sentence) {
     const caption = [];
-    if (target.support !== undefined && target.support !== null) caption.push(`support ${percent(target.support)}`);
-    caption.push(sentence ? (sentence[2] ? "highlighted below" : "closest passage sentence highlighted") : "the passage is highlighted below");
+    if (target.support !== undefined && target.support !== null)
+      caption.push(`support ${percent(target.support)}`);
+    caption.push(
+      sentence
+        ? sentence[2]
+          ? "highlighted below"
+          : "closest passage sentence highlighted"
+        : "the passage is highlighted below",
+    );
     head.append(
-      el("figure", { class: "quote" },
+      el(
+        "figure",
+        { class: "quote" },
         el("blockquote", { text: target.sentence }),
-        el("figcaption", { text: `Answer sentence · ${caption.join(" · ")}` })),
+        el("figcaption", { text: `Answer sentence · ${caption.join(" · ")}` }),
+      ),
     );
   }
   const text = renderText(doc, range, sentence);
