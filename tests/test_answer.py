@@ -31,6 +31,9 @@ def test_answer_cites_the_passage_that_backs_it(bot) -> None:
     source_text = Path(citation.source).read_text()
     assert citation.sentence and citation.end > citation.start
     assert source_text[citation.start : citation.end] in (p.chunk.text for p in answer.passages)
+    chunk_text = source_text[citation.start : citation.end]
+    assert citation.evidence and citation.evidence in chunk_text  # the backing sentence, verbatim
+    assert "10" in citation.evidence
     assert answer.versions["prompt"] and answer.versions["index_version"] == 1
     assert answer.timings["generate_ms"] > 0 and answer.diagnostics["completion_tokens"] > 0
 

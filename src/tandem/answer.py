@@ -26,9 +26,10 @@ class Citation:
     end: int
     sentence: str
     support: float
+    evidence: str = ""  # the passage sentence that backs `sentence` (verbatim from the chunk)
 
     @classmethod
-    def of(cls, number: int, passage: Passage, sentence: str, support: float) -> Citation:
+    def of(cls, number: int, passage: Passage, sentence: str, support: float, evidence: str = "") -> Citation:
         c = passage.chunk
         return cls(
             number,
@@ -42,6 +43,7 @@ class Citation:
             c.end,
             sentence,
             round(support, 4),
+            evidence,
         )
 
     @property

@@ -32,6 +32,7 @@ from tandem.index.layout import IndexLayout
 from tandem.index.snapshot import IndexSnapshot, SearchFilters
 from tandem.index.vector_store import VectorStoreConfig
 from tandem.ingest import Ingestor, IngestReport
+from tandem.prepare import DocumentProcessor
 from tandem.retrieve import HybridRetriever, Passage
 from tandem.route.config import Policy
 from tandem.route.policy import RoutingDecision
@@ -162,12 +163,27 @@ class Tandem:
 
     # -- operations ---------------------------------------------------------------------------
     def ingest(
-        self, paths: list[Path], tags: tuple[str, ...] = (), show_progress: bool = False
+        self,
+        paths: list[Path],
+        tags: tuple[str, ...] = (),
+        show_progress: bool = False,
+        ray: str | None = None,
     ) -> IngestReport:
+        """Add `paths` as a new index version. `ray` ("local", "auto", "ray://HOST:10001") parses,
+        chunks and embeds on Ray workers (`tandem.ingest_ray`); this process still writes the index."""
+        if ray is not None:
+            from tandem.ingest_ray import ray_processor
+
+            with ray_processor(ray, self.settings, lambda: self.encoder) as processor:
+                return self._ingestor(processor).ingest(paths, tags, show_progress)
+        return self._ingestor().ingest(paths, tags, show_progress)
+
+    def _ingestor(self, processor: DocumentProcessor | None = None) -> Ingestor:
         s = self.settings
         chunker = Chunker(self.encoder, s.chunk_tokens, s.chunk_overlap)
-        guard = CorpusGuard(self.guard_encoder) if s.corpus_guard != "off" else None
-        ingestor = Ingestor(
+        scan_here = s.corpus_guard != "off" and processor is None
+        guard = CorpusGuard(self.guard_encoder) if scan_here else None
+        return Ingestor(
             s.index_dir,
             self.encoder,
             chunker,
@@ -177,8 +193,8 @@ class Tandem:
             guard,
             quarantine=s.corpus_guard == "quarantine",
             vector_store=self.vector_store,
+            processor=processor,
         )
-        return ingestor.ingest(paths, tags, show_progress)
 
     def search(
         self,
@@ -441,7 +457,7 @@ class Tandem:
         s = self.settings
         index, sentence, similarity = prepared.best_sentence(query_vector, s.extractive_passages)
         if sentence and similarity >= s.min_extractive_similarity:
-            citation = Citation.of(1, passages[index], sentence, similarity)
+            citation = Citation.of(1, passages[index], sentence, similarity, sentence)
             answer = finish(f"{sentence} [1]", [citation], "extractive_fallback", "extractive", draft)
         else:
             answer = finish(ABSTAIN_TEXT, [], "unsupported_draft", "abstained", draft)

@@ -97,5 +97,5 @@ class DraftVerifier:
             (c.number for c in self.citations if c.chunk_id == passage.chunk.chunk_id),
             len({c.chunk_id for c in self.citations}) + 1,
         )
-        self.citations.append(Citation.of(number, passage, clean, best.score))
+        self.citations.append(Citation.of(number, passage, clean, best.score, best.evidence))
         return f"{clean.rstrip()} [{number}]"

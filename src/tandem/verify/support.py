@@ -68,6 +68,7 @@ class Support:
     semantic: float
     lexical: float
     numbers_ok: bool
+    evidence: str = ""  # the passage sentence closest in meaning: what a reader should look at
 
 
 class PreparedPassages:
@@ -123,11 +124,15 @@ class PreparedPassages:
             words, needed = set(words_list), numbers_in(sentences[i])
             row = []
             for j in range(len(self.pieces)):
-                semantic = float(similarity[i, self.bounds[j] : self.bounds[j + 1]].max())
+                within = similarity[i, self.bounds[j] : self.bounds[j + 1]]
+                closest = int(within.argmax())
+                semantic = float(within[closest])
                 lexical = len(words & self.terms[j]) / len(words) if words else 0.0
                 numbers_ok = needed <= self.numbers[j]
                 mixed = self.semantic_weight * semantic + (1 - self.semantic_weight) * lexical
-                row.append(Support(j, mixed if numbers_ok else mixed / 2, semantic, lexical, numbers_ok))
+                score = mixed if numbers_ok else mixed / 2
+                evidence = self.pieces[j][closest].removeprefix(_FAQ_ANSWER)
+                row.append(Support(j, score, semantic, lexical, numbers_ok, evidence))
             result.append(row)
         return result
 

@@ -145,9 +145,11 @@ function renderText(doc, chunk, sentence) {
 export function renderSource(body, doc, target, { siblings = [], onPick = null } = {}) {
   const chunk = (doc.chunks || []).find((c) => c.chunk_id === target.chunk_id) || target;
   const range = { start: chunk.start ?? target.start, end: chunk.end ?? target.end };
-  const sentence = target.sentence
-    ? locateSentence(doc.text || "", range.start, range.end, target.sentence)
-    : null;
+  // The verifier names the passage sentence that backs the answer sentence (`evidence`);
+  // fall back to finding the answer sentence itself in the chunk.
+  const sentence =
+    (target.evidence && locateSentence(doc.text || "", range.start, range.end, target.evidence)) ||
+    (target.sentence ? locateSentence(doc.text || "", range.start, range.end, target.sentence) : null);
   const headings = chunk.heading_path?.length ? chunk.heading_path : target.heading_path || [];
   const page = chunk.page ?? target.page;
 
