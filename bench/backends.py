@@ -29,6 +29,7 @@ from pathlib import Path
 
 import httpx
 
+from backends_milvus import bench_milvus
 from tandem.config import Settings
 from tandem.demo import demo_kb_root, demo_questions
 from tandem.generate.llamacpp import resolve_gguf
@@ -132,7 +133,10 @@ def bench_generator(args: argparse.Namespace, index: Path, questions: list[dict]
     return results
 
 
-PARTS: dict[str, Callable[[argparse.Namespace, Path, list[dict]], dict]] = {"generator": bench_generator}
+PARTS: dict[str, Callable[[argparse.Namespace, Path, list[dict]], dict]] = {
+    "generator": bench_generator,
+    "milvus": bench_milvus,  # SQuAD retrieval and search latency, embedded vs Milvus Lite
+}
 
 
 def main() -> None:

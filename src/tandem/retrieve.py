@@ -103,31 +103,32 @@ class HybridRetriever:
     ) -> SearchResult:
         mode = mode or self.mode
         timings: dict[str, float] = {}
-        mask = self.snapshot.mask(filters) if filters else None
+        docs = self.snapshot.allowed_docs(filters) if filters else None
+        mask = docs[self.snapshot.row_doc] if docs is not None else None
         size = self.snapshot.size
         dense = lexical = np.zeros(size, dtype=np.float32)
+        depth = max(CANDIDATES, k)
+        dense_top = lexical_top = np.zeros(0, np.int64)
         if query_vector is None:
             started = time.perf_counter()
             query_vector = self.encoder.encode([query])[0]
             timings["encode_ms"] = (time.perf_counter() - started) * 1000
         with single_threaded_blas():
-            if size:  # dense scores are computed in every mode: they are the confidence signal
-                started = time.perf_counter()
-                dense = self.snapshot.dense_scores(query_vector)
-                timings["dense_ms"] = (time.perf_counter() - started) * 1000
             if mode in ("hybrid", "bm25") and size:
                 started = time.perf_counter()
                 lexical = self.snapshot.lexical.scores(query)
+                matched = (lexical > 0) if mask is None else mask & (lexical > 0)
+                lexical_top = top_rows(lexical, depth, matched)
                 timings["lexical_ms"] = (time.perf_counter() - started) * 1000
+            if size:  # dense scores of the candidates are needed in every mode: the confidence signal
+                started = time.perf_counter()
+                hits = self.snapshot.store.search(
+                    query_vector, depth if mode != "bm25" else 0, docs, lexical_top
+                )
+                dense, dense_top = hits.scores, hits.rows
+                timings["dense_ms"] = (time.perf_counter() - started) * 1000
 
         started = time.perf_counter()
-        depth = max(CANDIDATES, k)
-        dense_top = top_rows(dense, depth, mask) if mode != "bm25" else np.zeros(0, np.int64)
-        lexical_top = (
-            top_rows(lexical, depth, (lexical > 0) if mask is None else mask & (lexical > 0))
-            if mode != "dense"
-            else np.zeros(0, np.int64)
-        )
         if mode == "dense":
             fused = {int(r): float(dense[r]) for r in dense_top}
         elif mode == "bm25":

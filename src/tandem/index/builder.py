@@ -9,17 +9,21 @@ from pathlib import Path
 import numpy as np
 
 from tandem.documents.models import Chunk, Document
+from tandem.index.embedded_store import EmbeddedVectorWriter
 from tandem.index.lexical import LexicalIndex
 from tandem.index.manifest import Manifest
 from tandem.index.snapshot import SCHEMA, IndexSnapshot, chunk_from_row
+from tandem.index.vector_store import VectorWriter
 
 
 class VersionBuilder:
-    """Writes chunks.sqlite, vectors.npy and bm25/ into a build folder, then the manifest."""
+    """Writes chunks.sqlite, the vectors (vectors.npy, or Milvus) and bm25/ into a build folder,
+    then the manifest."""
 
-    def __init__(self, folder: Path, dimension: int) -> None:
+    def __init__(self, folder: Path, dimension: int, writer: VectorWriter | None = None) -> None:
         self.folder = folder
         self.dimension = dimension
+        self.writer = writer or EmbeddedVectorWriter()
         self._db = sqlite3.connect(folder / "chunks.sqlite")
         self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
         self._vectors: list[np.ndarray] = []
@@ -63,9 +67,7 @@ class VersionBuilder:
         self._db.execute("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)", document)
         rows = previous.chunk_rows_of(doc_id)
         chunks = [chunk_from_row(r) for r in rows]
-        row_ids = [r[0] for r in rows]
-        vectors = np.asarray(previous.vectors[row_ids], dtype=np.float32)
-        sentences = previous.sentence_vectors_of(row_ids)
+        vectors, sentences = previous.store.vectors_of([r[0] for r in rows])
         self._add_chunks(chunks, vectors, sentences)
         self.documents += 1
 
@@ -105,21 +107,28 @@ class VersionBuilder:
         self._db.close()
 
     def finish(self, manifest: Manifest) -> None:
-        """Write vectors, the BM25 index and the manifest (last, so it marks a complete build)."""
+        """Write vectors (files or Milvus), the BM25 index and the manifest (last, so it marks a
+        complete build)."""
         self._db.commit()
+        doc_ids = [d for (d,) in self._db.execute("SELECT doc_id FROM documents ORDER BY doc_id")]
+        index_of = {d: i for i, d in enumerate(doc_ids)}
+        row_doc = np.array(
+            [index_of[d] for (d,) in self._db.execute("SELECT doc_id FROM chunks ORDER BY row")],
+            dtype=np.int64,
+        )
         self._db.close()
         matrix = (
             np.concatenate(self._vectors)
             if self._vectors
             else np.zeros((0, self.dimension), dtype=np.float32)
         )
-        np.save(self.folder / "vectors.npy", matrix)
+        sentences = starts = None
         if self._sentence_counts:
             if len(self._sentence_counts) != self.rows:
                 raise ValueError("sentence vectors must be given for every chunk or for none")
             starts = np.concatenate([[0], np.cumsum(self._sentence_counts)]).astype(np.int64)
-            np.save(self.folder / "sentence_vectors.npy", np.concatenate(self._sentence_vectors))
-            np.save(self.folder / "sentence_starts.npy", starts)
+            sentences = np.concatenate(self._sentence_vectors)
+        manifest.vectors = self.writer.write(self.folder, matrix, sentences, starts, row_doc)
         LexicalIndex.build(self._indexed_texts).save(self.folder / "bm25")
         manifest.documents = self.documents
         manifest.chunks = self.rows

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +24,17 @@ class ChunkingInfo(BaseModel):
     max_tokens: int
     overlap: int
     sentence_vectors: bool = False
+
+
+class VectorsInfo(BaseModel):
+    """Where a version's vectors live: .npy files beside the manifest, or Milvus collections."""
+
+    model_config = ConfigDict(extra="forbid")
+    backend: Literal["embedded", "milvus"] = "embedded"
+    uri: str | None = None  # Milvus URI at build time; a Lite file in the index folder is relative
+    collection: str | None = None
+    sentence_collection: str | None = None
+    index_id: str | None = None  # random, shared by the versions of one index: names its collections
 
 
 class FileRecord(BaseModel):
@@ -44,6 +56,7 @@ class Manifest(BaseModel):
     tandem_version: str
     encoder: EncoderInfo
     chunking: ChunkingInfo
+    vectors: VectorsInfo = Field(default_factory=VectorsInfo)
     files: dict[str, FileRecord] = Field(default_factory=dict)
     documents: int = 0
     chunks: int = 0

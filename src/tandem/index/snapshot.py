@@ -14,6 +14,7 @@ import numpy as np
 from tandem.documents.models import Chunk
 from tandem.index.lexical import LexicalIndex
 from tandem.index.manifest import Manifest
+from tandem.index.vector_store import VectorStore, VectorStoreConfig, open_vector_store
 
 SCHEMA = """
 CREATE TABLE documents (
@@ -76,23 +77,13 @@ def chunk_from_row(row: tuple) -> Chunk:
 class IndexSnapshot:
     """Read-only view of one version; safe to share between threads."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, vector_config: VectorStoreConfig | None = None) -> None:
         self.folder = folder
         self.manifest = Manifest.read(folder)
         uri = f"file:{folder / 'chunks.sqlite'}?mode=ro&immutable=1"
         self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self._lock = threading.Lock()
         size = self.manifest.chunks
-        self.vectors = (
-            np.load(folder / "vectors.npy", mmap_mode="r")
-            if size
-            else np.zeros((0, self.manifest.encoder.dimension), dtype=np.float32)
-        )
-        self.sentence_vectors: np.ndarray | None = None
-        self.sentence_starts: np.ndarray | None = None
-        if size and (folder / "sentence_vectors.npy").is_file():
-            self.sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r")
-            self.sentence_starts = np.load(folder / "sentence_starts.npy")
         self.lexical = LexicalIndex.load(folder / "bm25", size)
         documents = self._query("SELECT doc_id, source, tags FROM documents ORDER BY doc_id")
         self.doc_ids = [d for d, _, _ in documents]
@@ -100,6 +91,14 @@ class IndexSnapshot:
         index_of = {d: i for i, d in enumerate(self.doc_ids)}
         rows = self._query("SELECT row, doc_id FROM chunks ORDER BY row")
         self.row_doc = np.array([index_of[d] for _, d in rows], dtype=np.int64)
+        try:
+            self.store: VectorStore = open_vector_store(folder, self.manifest, self.row_doc, vector_config)
+        except BaseException:
+            self._db.close()
+            raise
+        # The embedded store's arrays (None with Milvus), for tools that read them directly.
+        self.vectors: np.ndarray | None = getattr(self.store, "vectors", None)
+        self.sentence_vectors: np.ndarray | None = getattr(self.store, "sentence_vectors", None)
 
     @property
     def size(self) -> int:
@@ -112,22 +111,6 @@ class IndexSnapshot:
     def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
-
-    def dense_scores(self, query_vector: np.ndarray) -> np.ndarray:
-        """Cosine of the query to every chunk; with sentence vectors, the mean of the cosine to the
-        whole chunk and to its closest sentence (a question usually matches one sentence)."""
-        scores = np.asarray(self.vectors @ query_vector, dtype=np.float32)
-        if self.sentence_vectors is None or self.sentence_starts is None:
-            return scores
-        per_sentence = np.asarray(self.sentence_vectors @ query_vector, dtype=np.float32)
-        closest = np.maximum.reduceat(per_sentence, self.sentence_starts[:-1])
-        return (scores + closest) / 2
-
-    def sentence_vectors_of(self, rows: list[int]) -> list[np.ndarray] | None:
-        if self.sentence_vectors is None or self.sentence_starts is None:
-            return None
-        starts = self.sentence_starts
-        return [np.asarray(self.sentence_vectors[starts[r] : starts[r + 1]]) for r in rows]
 
     def chunks(self, rows: list[int]) -> list[Chunk]:
         """Chunks for the given rows, in the order given."""
@@ -155,8 +138,8 @@ class IndexSnapshot:
         )
         return found[0] if found else None
 
-    def mask(self, filters: SearchFilters) -> np.ndarray | None:
-        """Boolean mask over rows for `filters`, or None when nothing is filtered."""
+    def allowed_docs(self, filters: SearchFilters) -> np.ndarray | None:
+        """Boolean mask over `doc_ids` for `filters`, or None when nothing is filtered."""
         if not filters:
             return None
         allowed = np.zeros(len(self.doc_ids), dtype=bool)
@@ -170,8 +153,14 @@ class IndexSnapshot:
             if ok and filters.doc_ids:
                 ok = doc_id in filters.doc_ids
             allowed[i] = ok
-        return allowed[self.row_doc]
+        return allowed
+
+    def mask(self, filters: SearchFilters) -> np.ndarray | None:
+        """Boolean mask over rows for `filters`, or None when nothing is filtered."""
+        allowed = self.allowed_docs(filters)
+        return None if allowed is None else allowed[self.row_doc]
 
     def close(self) -> None:
+        self.store.close()
         with self._lock:
             self._db.close()
