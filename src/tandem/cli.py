@@ -51,10 +51,20 @@ def ingest(
     tag: Annotated[list[str] | None, typer.Option("--tag", help="Tag every ingested document.")] = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            metavar="[ADDRESS]",
+            help="Parse, chunk and embed on Ray: a local instance, or the cluster at ADDRESS "
+            "(auto, ray://HOST:10001). Put it after the paths, or write --ray=ADDRESS.",
+        ),
+    ] = None,
 ) -> None:
     """Parse, chunk and embed documents into a new index version (unchanged files are reused)."""
     bot = _tandem(index, config)
-    report = bot.ingest(paths, tuple(tag or ()), show_progress=not as_json and sys.stderr.isatty())
+    progress = not as_json and sys.stderr.isatty()
+    report = bot.ingest(paths, tuple(tag or ()), show_progress=progress, ray=ray)
     if as_json:
         console.print_json(data={**report.__dict__, "ok": report.ok})
     else:
@@ -170,6 +180,7 @@ def demo(
             errors.print(f"[red]error:[/] {exc}")
 
 
+from tandem.cli_eval import app as eval_app  # noqa: E402
 from tandem.cli_feedback import app as feedback_app  # noqa: E402
 from tandem.cli_guard import app as guard_app  # noqa: E402
 from tandem.cli_index import app as index_app  # noqa: E402
@@ -183,13 +194,21 @@ app.add_typer(traces_app, name="traces")
 app.add_typer(keys_app, name="keys")
 app.add_typer(index_app, name="index")
 app.add_typer(feedback_app, name="feedback")
+app.add_typer(eval_app, name="eval")
 app.command()(serve)
+
+
+def _bare_ray_is_local(args: list[str]) -> list[str]:
+    """`--ray` with no address means a local Ray instance (Typer options have no optional values)."""
+    last = len(args) - 1
+    bare = [a == "--ray" and (i == last or args[i + 1].startswith("-")) for i, a in enumerate(args)]
+    return ["--ray=local" if b else a for a, b in zip(args, bare, strict=True)]
 
 
 def main() -> None:
     """Entry point: TandemErrors become one readable line and exit code 1."""
     try:
-        app()
+        app(args=_bare_ray_is_local(sys.argv[1:]))
     except TandemError as exc:
         errors.print(f"[red]error:[/] {exc}", markup=True)
         sys.exit(1)

@@ -34,3 +34,7 @@ class ModelError(TandemError):
 
 class StorageError(TandemError):
     """A database for tickets, feedback, API keys or traces cannot be reached or used."""
+
+
+class ClusterError(TandemError):
+    """A Ray cluster cannot be reached, or its workers cannot run Tandem's ingestion."""

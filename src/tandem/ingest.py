@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tandem import __version__
 from tandem.documents.chunking import Chunker
-from tandem.documents.loaders import discover, load_documents
+from tandem.documents.loaders import discover
 from tandem.documents.models import Chunk, Document
 from tandem.documents.text_utils import split_sentences
 from tandem.encode import Encoder
@@ -25,6 +25,14 @@ from tandem.index.builder import VersionBuilder
 from tandem.index.layout import IndexLayout
 from tandem.index.manifest import ChunkingInfo, EncoderInfo, FileRecord, Manifest
 from tandem.index.snapshot import IndexSnapshot
+from tandem.index.vector_store import (
+    VectorStoreConfig,
+    moves_vectors,
+    prune_versions,
+    remove_stale_builds,
+    vector_writer,
+)
+from tandem.prepare import DocumentProcessor, LocalProcessor, PreparedDocument
 
 
 @dataclass
@@ -87,8 +95,11 @@ class Ingestor:
         sentence_vectors: bool = True,
         corpus_guard: CorpusGuard | None = None,
         quarantine: bool = False,
+        vector_store: VectorStoreConfig | None = None,
+        processor: DocumentProcessor | None = None,
     ) -> None:
         self.layout = IndexLayout(index_dir)
+        self.vector_store = vector_store
         self.corpus_guard = corpus_guard
         self.quarantine = quarantine
         self.encoder = encoder
@@ -96,6 +107,8 @@ class Ingestor:
         self.keep_versions = keep_versions
         self.batch_size = batch_size
         self.sentence_vectors = sentence_vectors
+        # Parsing, chunking, scanning and embedding: here, or farmed out (tandem.ingest_ray).
+        self.processor = processor or LocalProcessor(encoder, chunker, corpus_guard, batch_size)
 
     def _encoder_info(self) -> EncoderInfo:
         return EncoderInfo(
@@ -131,8 +144,12 @@ class Ingestor:
             raise InputError("nothing to ingest: " + "; ".join(f"{p} {r}" for p, r in report.skipped))
 
         with self.layout.write_lock():
-            self.layout.remove_stale_builds()
-            previous = IndexSnapshot(self.layout.current_folder()) if self.layout.exists() else None
+            remove_stale_builds(self.layout, self.vector_store)
+            previous = (
+                IndexSnapshot(self.layout.current_folder(), self.vector_store)
+                if self.layout.exists()
+                else None
+            )
             try:
                 self._build(previous, found, roots, tags, report, show_progress)
             finally:
@@ -192,14 +209,19 @@ class Ingestor:
                 relative = Path(key).relative_to(root).as_posix() if root.is_dir() else Path(key).name
                 todo.append((key, Path(key), relative, "", root))
 
-        if not todo and not report.files_deleted and previous is not None:
+        # A changed vector_store or milvus_uri moves the vectors (copied, not re-embedded).
+        moved = previous is not None and moves_vectors(self.vector_store, self.layout.root, previous.manifest)
+        if not todo and not report.files_deleted and previous is not None and not moved:
             report.version = previous.version
             report.documents, report.chunks = previous.manifest.documents, previous.manifest.chunks
             return
 
         number = self.layout.next_number()
         folder = self.layout.new_build_folder(number)
-        builder = VersionBuilder(folder, self.encoder.dimension)
+        writer = vector_writer(
+            self.vector_store, self.layout.root, number, previous.manifest if previous else None
+        )
+        builder = VersionBuilder(folder, self.encoder.dimension, writer)
         files: dict[str, FileRecord] = {}
         taken: set[str] = set()
         for key, record in keep.items():
@@ -210,10 +232,11 @@ class Ingestor:
 
         with _progress(show_progress) as progress:
             task = progress.add_task("Parsing", total=len(todo)) if progress else None
-            parsed: list[tuple[str, Path, str, Path, list[Document]]] = []
-            for key, path, relative, digest, root in todo:
+            parsed: list[tuple[str, Path, str, Path, list[PreparedDocument]]] = []
+            loaded = self.processor.prepare([(path, relative) for _, path, relative, _, _ in todo], tags)
+            for (key, path, _relative, digest, root), outcome in zip(todo, loaded, strict=True):
                 try:
-                    documents = load_documents(path, relative)
+                    documents = outcome.unwrap(path)
                     digest = digest or file_sha256(path)
                 except (DocumentError, OSError) as exc:
                     problem = exc.problem if isinstance(exc, DocumentError) else f"cannot be read: {exc}"
@@ -225,15 +248,13 @@ class Ingestor:
                     report.skipped.append((str(path), problem))
                     documents = []
                 accepted = []
-                for document in documents:
-                    if document.doc_id in taken:
-                        report.skipped.append(
-                            (str(path), f"document id {document.doc_id!r} is already in the index")
-                        )
+                for prepared in documents:
+                    doc_id = prepared.document.doc_id
+                    if doc_id in taken:
+                        report.skipped.append((str(path), f"document id {doc_id!r} is already in the index"))
                         continue
-                    taken.add(document.doc_id)
-                    document.tags = tuple(dict.fromkeys((*document.tags, *tags)))
-                    accepted.append(document)
+                    taken.add(doc_id)
+                    accepted.append(prepared)
                 if accepted:
                     parsed.append((key, path, digest, root, accepted))
                     if key in old_files:
@@ -244,7 +265,7 @@ class Ingestor:
                     progress.advance(task)
             self._embed(parsed, builder, files, report, progress)
 
-        nothing_new = not (report.files_added or report.files_changed or report.files_deleted)
+        nothing_new = not (report.files_added or report.files_changed or report.files_deleted or moved)
         if (not files and previous is None) or (previous is not None and nothing_new):
             builder.close()
             self.layout.remove_stale_builds()
@@ -258,34 +279,51 @@ class Ingestor:
         )
         builder.finish(manifest)
         self.layout.publish(folder, number)
-        self.layout.prune(self.keep_versions)
+        prune_versions(self.layout, self.keep_versions, self.vector_store)
         report.version, report.published = number, True
         report.documents, report.chunks = manifest.documents, manifest.chunks
 
     def _embed(
         self,
-        parsed: list[tuple[str, Path, str, Path, list[Document]]],
+        parsed: list[tuple[str, Path, str, Path, list[PreparedDocument]]],
         builder: VersionBuilder,
         files: dict[str, FileRecord],
         report: IngestReport,
         progress: Progress | None,
     ) -> None:
-        """Chunk and embed parsed documents in bounded batches, adding them to the build."""
+        """Embed prepared documents in bounded batches, adding them to the build in order."""
         pending: list[tuple[Document, list[Chunk]]] = []
         for key, _path, digest, root, documents in parsed:
-            for document in documents:
-                chunks = self.chunker.chunk(document)
-                if self.corpus_guard is not None:
-                    chunks = self._scan(document, chunks, report)
-                pending.append((document, chunks))
+            for prepared in documents:
+                pending.append((prepared.document, self._scan(prepared, report)))
             files[key] = FileRecord(
                 sha256=digest,
-                doc_ids=[d.doc_id for d in documents],
+                doc_ids=[p.document.doc_id for p in documents],
                 root=str(root),
-                kind=documents[0].kind,
+                kind=documents[0].document.kind,
             )
         total = sum(len(c) for _, c in pending)
         task = progress.add_task("Embedding", total=total) if progress else None
+        for (batch, sentence_texts), vectors in self.processor.encode(self._batches(pending)):
+            count = len(sentence_texts)
+            chunk_vectors, rest = vectors[:count], vectors[count:]
+            bounds = np.cumsum([0, *[len(g) for g in sentence_texts]])
+            per_chunk = [rest[bounds[i] : bounds[i + 1]] for i in range(count)]
+            offset = 0
+            for document, chunks in batch:
+                end = offset + len(chunks)
+                sentences = per_chunk[offset:end] if self.sentence_vectors else None
+                builder.add(document, chunks, chunk_vectors[offset:end], sentences)
+                offset = end
+            report.new_chunks += count
+            if progress:
+                progress.advance(task, count)
+
+    def _batches(
+        self, pending: list[tuple[Document, list[Chunk]]]
+    ) -> Iterator[tuple[tuple[list[tuple[Document, list[Chunk]]], list[list[str]]], list[str]]]:
+        """Documents in groups of about 8 encoder batches of chunks, each with its texts to embed
+        (chunks, then their sentences): the same groups however the work is spread."""
         batch: list[tuple[Document, list[Chunk]]] = []
         batch_chunks = 0
         for item in [*pending, None]:
@@ -294,38 +332,23 @@ class Ingestor:
                 batch_chunks += len(item[1])
             if batch and (item is None or batch_chunks >= self.batch_size * 8):
                 chunks_in_batch = [c for _, chunks in batch for c in chunks]
-                texts = [c.indexed_text() for c in chunks_in_batch]
                 sentence_texts = [self._sentence_texts(c) for c in chunks_in_batch]
-                flat = [t for group in sentence_texts for t in group]
-                vectors = self.encoder.encode(texts + flat, batch_size=self.batch_size)
-                chunk_vectors, rest = vectors[: len(texts)], vectors[len(texts) :]
-                bounds = np.cumsum([0, *[len(g) for g in sentence_texts]])
-                per_chunk = [rest[bounds[i] : bounds[i + 1]] for i in range(len(texts))]
-                offset = 0
-                for document, chunks in batch:
-                    end = offset + len(chunks)
-                    sentences = per_chunk[offset:end] if self.sentence_vectors else None
-                    builder.add(document, chunks, chunk_vectors[offset:end], sentences)
-                    offset = end
-                report.new_chunks += len(texts)
-                if progress:
-                    progress.advance(task, len(texts))
+                texts = [c.indexed_text() for c in chunks_in_batch]
+                yield (batch, sentence_texts), texts + [t for group in sentence_texts for t in group]
                 batch, batch_chunks = [], 0
 
-    def _scan(self, document: Document, chunks: list[Chunk], report: IngestReport) -> list[Chunk]:
-        """Flag chunks that address the model (indirect prompt injection); drop them in quarantine mode."""
-        assert self.corpus_guard is not None
-        findings = self.corpus_guard.scan_chunks([(c.chunk_id, c.text) for c in chunks])
+    def _scan(self, prepared: PreparedDocument, report: IngestReport) -> list[Chunk]:
+        """Report chunks the corpus guard flagged (indirect prompt injection); drop them if quarantining."""
         flagged: set[str] = set()
-        for chunk_id, finding in findings:
+        for chunk_id, finding in prepared.findings:
             flagged.add(chunk_id)
             report.flagged.append(
-                {"chunk_id": chunk_id, "source": document.source, **finding.to_dict()}
+                {"chunk_id": chunk_id, "source": prepared.document.source, **finding.to_dict()}
             )
         if not self.quarantine or not flagged:
-            return chunks
+            return prepared.chunks
         report.quarantined += len(flagged)
-        return [c for c in chunks if c.chunk_id not in flagged]
+        return [c for c in prepared.chunks if c.chunk_id not in flagged]
 
     def _sentence_texts(self, chunk: Chunk) -> list[str]:
         """Each sentence of a chunk with the chunk's context line (none when disabled)."""
