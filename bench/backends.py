@@ -29,6 +29,7 @@ from pathlib import Path
 
 import httpx
 
+from answer import percentile
 from backends_milvus import bench_milvus
 from tandem.config import Settings
 from tandem.demo import demo_kb_root, demo_questions
@@ -36,13 +37,6 @@ from tandem.generate.llamacpp import resolve_gguf
 from tandem.pipeline import Tandem
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 @contextlib.contextmanager
