@@ -1,0 +1,167 @@
+"""Read an evaluation question set (JSONL): one question per line, bad lines reported and skipped.
+
+Each line is an object with `question` (or `text`) and optionally `id`, `answerable` (default
+true), `expected_docs` (document ids), `reference` / `references` / `reference_answer` (answers to
+score against) and `expected_route` (an action such as "answer" or "handoff:safety", or a label).
+
+>>> from pathlib import Path
+>>> questions = load_questions(Path("examples/demo-kb/questions.jsonl"))  # doctest: +SKIP
+>>> questions.items[0].id, questions.problems  # doctest: +SKIP
+('q001', [])
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tandem.errors import InputError
+
+QUESTION_KEYS = ("question", "text")
+REFERENCE_KEYS = ("reference", "references", "reference_answer", "reference_answers", "answers")
+KNOWN_KEYS = {"id", "_id", "answerable", "expected_docs", "expected_route", *QUESTION_KEYS, *REFERENCE_KEYS}
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    """One question to ask, with what a good answer looks like."""
+
+    id: str
+    question: str
+    line: int
+    answerable: bool = True
+    expected_docs: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    expected_route: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class QuestionSet:
+    """The questions that could be read, and a line-numbered message for each problem."""
+
+    path: Path
+    items: list[EvalQuestion]
+    problems: list[str]
+
+
+class _BadLine(Exception):
+    pass
+
+
+def _strings(value: object, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,) if value.strip() else ()
+    if isinstance(value, list):
+        out = []
+        for item in value:
+            if isinstance(item, dict) and isinstance(item.get("text"), str):  # SQuAD {"text": ...}
+                item = item["text"]
+            if not isinstance(item, str):
+                raise _BadLine(f"`{key}` must be a string or a list of strings, found {item!r}")
+            if item.strip():
+                out.append(item)
+        return tuple(out)
+    raise _BadLine(f"`{key}` must be a string or a list of strings, not {type(value).__name__}")
+
+
+def _parse(row: object, line: int) -> tuple[EvalQuestion, str | None]:
+    if not isinstance(row, dict):
+        raise _BadLine(f"expected a JSON object, found {type(row).__name__}")
+    question = next((row[k] for k in QUESTION_KEYS if k in row), None)
+    if not isinstance(question, str) or not question.strip():
+        raise _BadLine('no question: give a non-empty "question" string')
+    answerable = row.get("answerable", True)
+    if not isinstance(answerable, bool):
+        raise _BadLine(f'"answerable" must be true or false, not {answerable!r}')
+    route = row.get("expected_route")
+    if route is not None and (not isinstance(route, str) or not route.strip()):
+        raise _BadLine(f'"expected_route" must be a non-empty string, not {route!r}')
+    references: tuple[str, ...] = ()
+    for key in REFERENCE_KEYS:
+        references += _strings(row.get(key), key)
+    raw_id = row.get("id", row.get("_id"))
+    warning = None
+    if raw_id is None or not str(raw_id).strip():
+        raw_id = f"line-{line}"
+        warning = f"line {line}: no id; using {raw_id!r} (give each question an id to compare runs)"
+    item = EvalQuestion(
+        id=str(raw_id),
+        question=question.strip(),
+        line=line,
+        answerable=answerable,
+        expected_docs=tuple(dict.fromkeys(_strings(row.get("expected_docs"), "expected_docs"))),
+        references=tuple(dict.fromkeys(references)),
+        expected_route=route.strip() if route else None,
+        extra={k: v for k, v in row.items() if k not in KNOWN_KEYS},
+    )
+    return item, warning
+
+
+def load_questions(path: Path, limit: int | None = None) -> QuestionSet:
+    """Every readable question of a JSONL file, in file order (the first `limit` when given)."""
+    if not path.is_file():
+        raise InputError(f"question file {path} does not exist (one JSON object per line)")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise InputError(f"question file {path} is not UTF-8 text") from None
+    items: list[EvalQuestion] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item, warning = _parse(json.loads(line), number)
+        except json.JSONDecodeError as exc:
+            problems.append(f"line {number}: not valid JSON ({exc.msg} at column {exc.colno}); skipped")
+            continue
+        except _BadLine as exc:
+            problems.append(f"line {number}: {exc}; skipped")
+            continue
+        if warning:
+            problems.append(warning)
+        if item.id in seen:
+            renamed = f"{item.id}@line{number}"
+            problems.append(f"line {number}: id {item.id!r} is used twice; this one is {renamed!r}")
+            item = EvalQuestion(**{**item.__dict__, "id": renamed})
+        seen.add(item.id)
+        items.append(item)
+        if limit is not None and len(items) >= limit:
+            break
+    if not items:
+        detail = f" ({len(problems)} bad lines, first: {problems[0]})" if problems else ""
+        raise InputError(f"question file {path} holds no usable questions{detail}")
+    return QuestionSet(path, items, problems)
+
+
+def unknown_documents(questions: list[EvalQuestion], known: set[str]) -> dict[str, tuple[str, ...]]:
+    """question id -> the expected document ids that the index does not hold."""
+    missing = {}
+    for q in questions:
+        unknown = tuple(d for d in q.expected_docs if d not in known)
+        if unknown:
+            missing[q.id] = unknown
+    return missing
+
+
+def unknown_document_warnings(
+    questions: list[EvalQuestion], known: set[str], index: str, shown: int = 10
+) -> list[str]:
+    """One clear line per question whose expectations name documents missing from the index."""
+    missing = unknown_documents(questions, known)
+    by_id = {q.id: q for q in questions}
+    sample = sorted(known)[:2]
+    hint = f" (ids in this index look like {', '.join(repr(s) for s in sample)})" if sample else ""
+    lines = [
+        f"line {by_id[qid].line} ({qid}): expected document(s) {', '.join(repr(d) for d in docs)} "
+        f"not in the index {index}; left out of its retrieval metrics{hint}"
+        for qid, docs in list(missing.items())[:shown]
+    ]
+    if len(missing) > shown:
+        lines.append(f"... and {len(missing) - shown} more questions expect documents the index lacks")
+    return lines
