@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -35,6 +36,20 @@ def _demo_extras() -> dict[str, object]:
         "My battery caught fire while charging",
     ]
     return extras
+
+
+def _leave_a_core_for_the_encoder(settings: Settings) -> Settings:
+    """Unless generator_threads was set explicitly, generate on all cores but one.
+
+    While an answer is generated the server also encodes searches, classifications and
+    embeddings. llama.cpp's threads wait on each other, so one busy core slows every one of them:
+    on 2 cores, 2 generator threads under such load decoded at about 0.5 tokens/s against 13-16
+    with 1 (docs/benchmarks.md).
+    """
+    if "generator_threads" in settings.model_fields_set:
+        return settings
+    threads = max(1, min(settings.generator_threads, (os.cpu_count() or 2) - 1))
+    return settings.model_copy(update={"generator_threads": threads})
 
 
 def _keys(settings: Settings):  # -> KeyStore (imported lazily)
@@ -70,6 +85,7 @@ def serve(
         extras = _demo_extras()
         overrides = {**extras, **{k: v for k, v in overrides.items() if v is not None}}
     settings = Settings.load(config, **overrides)
+    settings = _leave_a_core_for_the_encoder(settings)
     bot = Tandem(demo_index_dir() if demo else index, settings)
     if demo:
         console.print(f"Ingesting the demo knowledge base {demo_kb_root() / 'docs'} ...")
