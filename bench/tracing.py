@@ -30,6 +30,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--questions", type=int, default=None, help="first N demo questions (default all)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "tracing.json")
     args = parser.parse_args()
     settings = Settings.load(None)
@@ -37,7 +38,7 @@ def main() -> None:
     traced.ingest([demo_kb_root() / "docs"])
     untraced = Tandem(demo_index_dir(), settings.model_copy(update={"trace": False}))
     untraced._encoder, untraced._generator = traced.encoder, traced.generator  # same loaded models
-    questions = [q["question"] for q in demo_questions()]
+    questions = [q["question"] for q in demo_questions()][: args.questions]
     traced.ask(questions[0])  # warm-up
     timings: dict[str, list[float]] = {"off": [], "on": []}
     after_answer: dict[str, list[float]] = {"off": [], "on": []}  # wall time past the answer's own total
