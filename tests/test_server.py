@@ -20,11 +20,28 @@ LONG_QUESTION = "How do I charge the battery?"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
+def server(tmp_path_factory: pytest.TempPathFactory, settings, encoder):
+    """The demo knowledge base in an index of its own (uploads must not reach the shared demo
+    index), with the demo router and guard policy, a queue of 1 and a small body limit."""
+    from tandem.demo import demo_kb_root
+    from tandem.pipeline import Tandem
+
+    folder = tmp_path_factory.mktemp("serve")
+    bot = Tandem(folder / "index", settings)
+    bot._encoder = encoder
+    bot.ingest([demo_kb_root() / "docs"])
+    examples = demo_kb_root().parent
     live = start_server(
-        tmp_path_factory.mktemp("serve"),
-        "--demo",
-        settings={"TANDEM_GENERATION_QUEUE": "1", "TANDEM_MAX_REQUEST_BYTES": "300000"},
+        folder,
+        "--index",
+        str(folder / "index"),
+        "--router",
+        str(examples / "router" / "router.toml"),
+        settings={
+            "TANDEM_GUARD_POLICY": str(examples / "guard" / "policy.toml"),
+            "TANDEM_GENERATION_QUEUE": "1",
+            "TANDEM_MAX_REQUEST_BYTES": "300000",
+        },
     )
     yield live
     live.stop()
