@@ -1,36 +1,60 @@
-"""Train the encoder-based injection classifier on the `train` split and write its head.
+"""Fine-tune the injection classifier on the `train` split and write its head and LoRA adapter.
 
-    python scripts/train_injection_guard.py [--encoder all-MiniLM-L6-v2] [--backend onnx-int8]
-                                            [--target-fpr 0.01] [--out PATH.npz]
+    python scripts/train_injection_guard.py [--rank 8] [--epochs 4] [--threads 2]
+                                            [--target-fpr 0.005] [--out PATH.npz] [--calibrate-only]
 
 Each training message becomes the pieces the classifier will score at run time
 (`injection_views`): an ordinary message is one piece; for an attack hidden in base64, hex or
 rot13 the decoded payload is the injection piece, since the classifier takes the highest score
-over pieces. The regularisation strength and the thresholds are chosen by repeated stratified
-cross-validation on the train split: C by out-of-fold recall averaged over low false-positive
-rates (one-standard-error rule), the message threshold as the lowest that keeps out-of-fold false
-positives on the (deliberately hard) benign messages at or below --target-fpr, and the strict
-threshold (used for documents) as the lowest with none. The test split is never read.
+over pieces. A tenth of the train messages (stratified by label) is held back: LoRA training
+(`tandem.route.train`, the router's machinery) keeps the epoch with the best accuracy on it.
+
+Thresholds are set on the served model (adapter merged, int8 ONNX), on text it was not trained on:
+the message threshold is the lowest that flags at most --target-fpr of 1,500 ordinary Banking77
+messages (rows of `../shared/data/banking77/train.csv` outside the 1,000 that `bench/guard.py`
+samples; half the product's 1% budget, as other domains may score a little higher), and never
+below 0.5; the strict threshold (for documents) is the lowest with no false positive on those
+messages, on the held-back benign train messages, nor on 600 Wikipedia sentences (see
+`general_text`). Without the Banking77 file the held-back benign messages alone set the message
+threshold. The test split is never read; the separately written validation file
+(`data/injection_validation.jsonl`) is only scored and printed at the end. `--calibrate-only`
+keeps the trained adapter and head and sets the thresholds again (about a minute; training takes
+20 to 30 minutes on two cores).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
+import json
+import random
+import re
+import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
 
 from tandem.encode import load_encoder
-from tandem.guard import INJECTION_DATASET, decoded_payloads, injection_examples
-from tandem.guard.injection_model import InjectionHead, injection_views
+from tandem.encode.model_files import BUNDLED_ENCODER, resolve_encoder
+from tandem.guard import INJECTION_DATASET, decoded_payloads, injection_examples, normalise_for_scanning
+from tandem.guard.injection_model import MAX_TOKENS, InjectionClassifier, InjectionHead, injection_views
+from tandem.route import encoder_head
+from tandem.route.data import stratified_split
+from tandem.route.encoder_head import SCALE, EncoderClassifier
+from tandem.route.train import TrainOptions, _fit_lora, _seed
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "src" / "tandem" / "guard" / "data" / "injection_head.npz"
-C_GRID = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0)
+DATA = ROOT / "src" / "tandem" / "guard" / "data"
+OUT = DATA / "injection_head.npz"
+VALIDATION = DATA / "injection_validation.jsonl"
+BANKING = ROOT.parent / "shared" / "data" / "banking77" / "train.csv"
+SQUAD = ROOT.parent / "shared" / "data" / "squad-dev"
+BENCH_SAMPLE = (0, 1000)  # bench/guard.py: random.Random(0).sample(texts, 1000)
+CALIBRATION_MESSAGES = 1500
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
 def training_pieces(text: str, label: str) -> list[str]:
@@ -42,115 +66,199 @@ def training_pieces(text: str, label: str) -> list[str]:
     return pieces
 
 
-def fit(vectors: np.ndarray, labels: np.ndarray, c: float) -> LogisticRegression:
-    model = LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
-    return model.fit(vectors, labels)
+def ordinary_messages(path: Path) -> list[str]:
+    """Banking77 messages that bench/guard.py does not sample, a seeded 1,500 of them."""
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8") as handle:
+        texts = [row["text"] for row in csv.DictReader(handle)]
+    seed, count = BENCH_SAMPLE
+    benchmark = set(random.Random(seed).sample(texts, min(count, len(texts))))
+    rest = [text for text in texts if text not in benchmark]
+    return random.Random(7).sample(rest, min(CALIBRATION_MESSAGES, len(rest)))
 
 
-def example_scores(model: LogisticRegression, vectors: np.ndarray, owners: np.ndarray, n: int) -> np.ndarray:
-    """Highest piece probability per example (pieces are grouped by `owners`)."""
-    scores = np.zeros(n)
-    np.maximum.at(scores, owners, model.predict_proba(vectors)[:, 1])
-    return scores
+def general_text(folder: Path) -> tuple[list[str], list[str]]:
+    """Benign text from outside customer support, so that "unlike a support question" is not learnt
+    as "attack": SQuAD v1.1 dev (Wikipedia sentences and questions, CC BY-SA 4.0). Returns 300
+    sentences and 200 questions to train on, and 600 sentences of other articles to calibrate on."""
+    if not (folder / "corpus.jsonl").is_file():
+        return [], []
+    rows = [json.loads(line) for line in (folder / "corpus.jsonl").read_text("utf-8").splitlines()]
+    titles = sorted({row["title"] for row in rows})
+    random.Random(3).shuffle(titles)
+    held_titles = set(titles[: len(titles) // 3])  # calibration sentences come from other articles
+
+    def sentences(keep: bool) -> list[str]:
+        found = [
+            s for row in rows if (row["title"] in held_titles) != keep for s in _SENTENCE.split(row["text"])
+        ]
+        return [s for s in found if 40 <= len(s) <= 300]
+
+    questions = [
+        json.loads(line)["text"] for line in (folder / "queries.jsonl").read_text("utf-8").splitlines()
+    ]
+    train = random.Random(4).sample(sentences(True), 300) + random.Random(5).sample(questions, 200)
+    return train, random.Random(6).sample(sentences(False), 600)
 
 
-def threshold_for(benign_scores: np.ndarray, target_fpr: float) -> float:
-    """Just above the benign score that must not pass, so at most target_fpr of them do."""
-    allowed = int(np.floor(target_fpr * len(benign_scores)))
+def lowest_threshold(benign_scores: np.ndarray, share: float, floor: float = 0.0) -> float:
+    """Just above the benign score that must not pass, so at most `share` of them do."""
+    if not len(benign_scores):
+        return max(floor, 0.5)
+    allowed = int(np.floor(share * len(benign_scores)))
     ranked = np.sort(benign_scores)[::-1]
-    return float(min(0.99, ranked[allowed] + 1e-3)) if allowed < len(ranked) else 0.5
+    value = ranked[allowed] + 1e-3 if allowed < len(ranked) else 0.0
+    return float(min(0.99, max(floor, value)))
 
 
-def cross_validate(
-    vectors: np.ndarray, piece_labels: np.ndarray, owners: np.ndarray, labels: np.ndarray, c: float,
-    folds: int, repeats: int,
-) -> np.ndarray:  # fmt: skip
-    """Out-of-fold probability per example, averaged over `repeats` shuffled k-fold splits."""
-    total = np.zeros(len(labels))
-    for repeat in range(repeats):
-        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=repeat)
-        for train_rows, held_rows in splitter.split(np.zeros(len(labels)), labels):
-            train_mask = np.isin(owners, train_rows)
-            model = fit(vectors[train_mask], piece_labels[train_mask], c)
-            held_mask = np.isin(owners, held_rows)
-            scores = example_scores(model, vectors[held_mask], owners[held_mask], len(labels))
-            total[held_rows] += scores[held_rows]
-    return total / repeats
+def save_adapter(model: EncoderClassifier, folder: Path, model_id: str) -> None:
+    """The adapter files only, with no machine-specific path in its config."""
+    shutil.rmtree(folder, ignore_errors=True)
+    model.save_adapter(folder)
+    (folder / "README.md").unlink(missing_ok=True)
+    config_file = folder / "adapter_config.json"
+    config = json.loads(config_file.read_text())
+    config["base_model_name_or_path"] = model_id
+    config_file.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+
+
+def train_adapter(
+    args: argparse.Namespace,
+    fit_texts: list[str],
+    fit_targets: np.ndarray,
+    held_texts: list[str],
+    held_targets: np.ndarray,
+    adapter: Path,
+) -> InjectionHead:
+    """LoRA fine-tuning (the router's machinery); writes the adapter, returns an uncalibrated head."""
+    files = resolve_encoder(args.encoder)
+    _seed(0)
+    model = EncoderClassifier(files, 2, args.threads)
+    options = TrainOptions(epochs=args.epochs, lora_rank=args.rank, time_budget_s=None, threads=args.threads)
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if done == total:
+            print(f"  {stage}: done", file=sys.stderr)
+
+    history = _fit_lora(model, fit_texts, fit_targets, held_texts, held_targets, options, progress)
+    print(f"epochs: {history}", file=sys.stderr)
+
+    save_adapter(model, adapter, files.model_id)
+    weight = model.head.weight.detach().numpy()
+    bias = model.head.bias.detach().numpy()
+    head = InjectionHead(
+        weights=(SCALE * (weight[1] - weight[0])).astype(np.float32),  # sigmoid of the logit gap
+        bias=float(bias[1] - bias[0]),
+        threshold=0.5,
+        strict_threshold=0.5,
+        model_id=files.model_id,
+        backend="onnx-int8+lora",
+        dataset_sha256="",
+        train_counts={},
+        adapter=adapter.name,
+        encoder_name=args.encoder,
+        encoder_fingerprint=files.fingerprint(),
+    )
+    return head
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--encoder", default="all-MiniLM-L6-v2")
-    parser.add_argument("--backend", default="onnx-int8")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--target-fpr", type=float, default=0.01)
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--encoder", default=BUNDLED_ENCODER)
+    parser.add_argument("--rank", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--target-fpr", type=float, default=0.005)
+    parser.add_argument("--banking", type=Path, default=BANKING)
+    parser.add_argument("--general", type=Path, default=SQUAD)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--calibrate-only", action="store_true", help="reuse the trained adapter and head")
     args = parser.parse_args()
+    if encoder_head.MAX_TOKENS != MAX_TOKENS:
+        sys.exit(f"training reads {encoder_head.MAX_TOKENS} tokens but serving reads {MAX_TOKENS}")
 
     rows = injection_examples("train")
-    labels = np.array([row["label"] == "injection" for row in rows], dtype=int)
-    encoder = load_encoder(args.encoder, args.backend, args.threads)
-    pieces, piece_labels, owners, blocks = [], [], [], []
-    for i, row in enumerate(rows):
-        mine = training_pieces(row["text"], row["label"])
-        blocks.append(encoder.encode(mine))  # one message per batch, as InjectionClassifier.score does
-        pieces += mine
-        piece_labels += [labels[i]] * len(mine)
-        owners += [i] * len(mine)
-    vectors = np.vstack(blocks)
-    piece_labels_arr, owners_arr = np.array(piece_labels), np.array(owners)
-    print(f"{len(rows)} train messages ({labels.sum()} injection), {len(pieces)} pieces", file=sys.stderr)
+    labels = ["injection" if row["label"] == "injection" else "benign" for row in rows]
+    fit_rows, held_rows = stratified_split(labels, 0.1, seed=0)
 
-    trials = []
-    for c in C_GRID:
-        oof = cross_validate(vectors, piece_labels_arr, owners_arr, labels, c, args.folds, args.repeats)
-        benign, attacks = oof[labels == 0], oof[labels == 1]
-        threshold = threshold_for(benign, args.target_fpr)
-        # Recall averaged over a band of low false-positive rates: a single point at 1% rests on two
-        # or three benign messages and jumps between neighbouring values of C.
-        band = [threshold_for(benign, share * args.target_fpr) for share in (0.5, 1, 2, 3, 5)]
-        trials.append(
-            {
-                "c": c,
-                "band_recall": float(np.mean([(attacks >= t).mean() for t in band])),
-                "threshold": threshold,
-                "recall": float((attacks >= threshold).mean()),
-                "fpr": float((benign >= threshold).mean()),
-                "strict_threshold": threshold_for(benign, 0.0),
-            }
+    def pieces_of(indices: list[int]) -> tuple[list[str], np.ndarray]:
+        texts, targets = [], []
+        for i in indices:
+            mine = training_pieces(rows[i]["text"], rows[i]["label"])
+            texts += mine
+            targets += [int(labels[i] == "injection")] * len(mine)
+        return texts, np.array(targets)
+
+    fit_texts, fit_targets = pieces_of(fit_rows)
+    held_texts, held_targets = pieces_of(held_rows)
+    general, general_calibration = general_text(args.general)
+    general = [p for text in general for p in injection_views(text)]
+    fit_texts += general
+    fit_targets = np.concatenate([fit_targets, np.zeros(len(general), dtype=int)])
+    print(
+        f"{len(rows)} train messages ({labels.count('injection')} injection): {len(fit_rows)} to fit "
+        f"({len(fit_texts)} pieces with {len(general)} of general text), {len(held_rows)} held back",
+        file=sys.stderr,
+    )
+    adapter = args.out.parent / "injection_adapter"
+    if args.calibrate_only:  # keep the trained adapter and head, set the thresholds again
+        head = InjectionHead.read(args.out)
+    else:
+        head = train_adapter(args, fit_texts, fit_targets, held_texts, held_targets, adapter)
+        head = replace(
+            head,
+            dataset_sha256=hashlib.sha256(INJECTION_DATASET.read_bytes()).hexdigest(),
+            train_counts={"injection": labels.count("injection"), "benign": labels.count("benign")},
         )
-        t = trials[-1]
+    encoder = load_encoder(args.encoder, "onnx-int8", 1)
+    classifier = InjectionClassifier(encoder, head, adapter)  # the served model: merged, int8
+    ordinary = np.array(classifier.score_many(ordinary_messages(args.banking)))
+    held = np.array(classifier.score_many([rows[i]["text"] for i in held_rows]))
+    held_attack = np.array([labels[i] == "injection" for i in held_rows])
+    if len(ordinary):
+        threshold = lowest_threshold(ordinary, args.target_fpr, floor=0.5)
+    else:
+        print(f"no file at {args.banking}: thresholds from held-back messages only", file=sys.stderr)
+        threshold = lowest_threshold(held[~held_attack], 0.05, floor=0.5)
+    strict = lowest_threshold(np.concatenate([ordinary, held[~held_attack]]), 0.0, floor=threshold)
+    if general_calibration:  # documents: nor on unseen encyclopaedia sentences
+        wiki = classifier.score_pieces([normalise_for_scanning(s) for s in general_calibration])
+        strict = lowest_threshold(wiki, 0.0, floor=strict)
         print(
-            f"C={c:<5} threshold {threshold:.3f}  cv recall {t['recall']:.3f}  cv FPR {t['fpr']:.3f}  "
-            f"low-FPR band recall {t['band_recall']:.3f}  strict threshold {t['strict_threshold']:.3f}",
+            f"general text flagged at the message threshold: {(wiki >= threshold).mean():.3f}",
             file=sys.stderr,
         )
-    # One-standard-error rule: the strongest regularisation whose band recall is within one standard
-    # error of the best (the curve is flat across C, so the best point is mostly noise).
-    top = max(t["band_recall"] for t in trials)
-    margin = float(np.sqrt(top * (1 - top) / labels.sum()))
-    chosen = next(t for t in trials if t["band_recall"] >= top - margin)
-    model = fit(vectors, piece_labels_arr, chosen["c"])
-    threshold, recall, fpr = chosen["threshold"], chosen["recall"], chosen["fpr"]
-    head = InjectionHead(
-        weights=model.coef_[0].astype(np.float32),
-        bias=float(model.intercept_[0]),
+    head = replace(
+        head,
         threshold=threshold,
-        strict_threshold=max(threshold, chosen["strict_threshold"]),
-        model_id=encoder.model_id,
-        backend=encoder.backend,
-        dataset_sha256=hashlib.sha256(INJECTION_DATASET.read_bytes()).hexdigest(),
-        train_counts={"injection": int(labels.sum()), "benign": int(len(labels) - labels.sum())},
-        regularisation=chosen["c"],
-        cv_recall=recall,
-        cv_false_positive_rate=fpr,
+        strict_threshold=strict,
+        cv_recall=float((held[held_attack] >= threshold).mean()),
+        cv_false_positive_rate=float((ordinary >= threshold).mean()) if len(ordinary) else float("nan"),
     )
     head.save(args.out)
     print(
-        f"wrote {args.out}: C={chosen['c']}, threshold {threshold:.3f} (strict {head.strict_threshold:.3f}), "
-        f"cv recall {recall:.3f}, cv FPR {fpr:.3f}"
+        f"wrote {args.out} and {adapter}/: threshold {threshold:.3f} (strict {strict:.3f}); held-back "
+        f"recall {head.cv_recall:.3f}, held-back benign FPR {(held[~held_attack] >= threshold).mean():.3f}, "
+        f"ordinary FPR {head.cv_false_positive_rate:.4f} on {len(ordinary)} Banking77 messages"
+    )
+    if VALIDATION.is_file():
+        report_validation(InjectionClassifier(encoder, head, adapter), threshold)
+
+
+def report_validation(classifier: InjectionClassifier, threshold: float) -> None:
+    """Recall and false positives on the separately written validation messages (never trained on)."""
+    from tandem.guard import scan_rules
+
+    rows = [json.loads(line) for line in VALIDATION.read_text("utf-8").splitlines() if line.strip()]
+    scores = np.array(classifier.score_many([row["text"] for row in rows]))
+    attack = np.array([row["label"] == "injection" for row in rows])
+    ruled = np.array([bool(scan_rules(row["text"])) for row in rows])
+    blocked = (scores >= threshold) | ruled
+    print(
+        f"validation ({attack.sum()} attacks, {(~attack).sum()} benign): classifier recall "
+        f"{(scores[attack] >= threshold).mean():.3f}, FPR {(scores[~attack] >= threshold).mean():.3f}; "
+        f"rules or classifier recall {blocked[attack].mean():.3f}, FPR {blocked[~attack].mean():.3f}"
     )
 
 

@@ -1,19 +1,25 @@
-"""The encoder-based injection classifier: its artefact, real attacks and questions, obfuscation,
-thresholds, and the refusal to run on an encoder it was not trained for."""
+"""The fine-tuned injection classifier: its artefact, real attacks and questions, obfuscation,
+thresholds, recall on the separately written validation messages, and the refusal to run on an
+encoder it was not trained for."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import shutil
 import time
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tandem.encode.model_files import resolve_encoder
 from tandem.errors import ConfigError, ModelError
 from tandem.guard import INJECTION_DATASET, injection_examples, scan_rules
 from tandem.guard.injection_model import (
+    DATA_DIR,
     HEAD_FILE,
     MAX_PIECES,
     MAX_VIEWS,
@@ -44,11 +50,21 @@ def classifier(encoder) -> InjectionClassifier:
     return InjectionClassifier.load(encoder)
 
 
+VALIDATION = files("tandem.guard") / "data" / "injection_validation.jsonl"
+
+
 def test_head_is_a_small_self_describing_artefact_trained_on_the_train_split(encoder) -> None:
     assert HEAD_FILE.is_file() and Path(str(HEAD_FILE)).stat().st_size < 20_000
     with HEAD_FILE.open("rb") as handle, np.load(handle, allow_pickle=False) as data:  # no pickles
         assert data["weights"].shape == (encoder.dimension,)
     head = InjectionHead.read()
+    adapter = Path(str(DATA_DIR)) / head.adapter
+    assert head.adapter and (adapter / "adapter_model.safetensors").stat().st_size < 3_000_000
+    config = json.loads((adapter / "adapter_config.json").read_text())
+    assert (
+        config["peft_type"] == "LORA" and config["base_model_name_or_path"] == head.model_id
+    )  # no local path
+    assert head.encoder_fingerprint == resolve_encoder(head.encoder_name).fingerprint()
     train = injection_examples("train")
     assert head.train_counts == {
         "injection": sum(r["label"] == "injection" for r in train),
@@ -56,8 +72,8 @@ def test_head_is_a_small_self_describing_artefact_trained_on_the_train_split(enc
     }
     assert head.dataset_sha256 == hashlib.sha256(INJECTION_DATASET.read_bytes()).hexdigest()
     assert head.model_id == encoder.model_id
-    assert 0.5 < head.threshold <= head.strict_threshold < 1.0
-    assert head.cv_false_positive_rate <= 0.01
+    assert 0.5 <= head.threshold <= head.strict_threshold < 1.0
+    assert head.cv_false_positive_rate <= 0.01 and round(head.cv_recall, 3) >= 0.9  # stored as float32
 
 
 def test_attacks_score_high_and_questions_low(classifier: InjectionClassifier) -> None:
@@ -150,3 +166,32 @@ def test_a_broken_head_file_says_how_to_rebuild_it(encoder, tmp_path: Path) -> N
     broken.write_bytes(b"not a numpy archive")
     with pytest.raises(ModelError, match="train_injection_guard"):
         InjectionClassifier.load(encoder, broken)
+
+
+def test_a_head_without_its_adapter_says_how_to_rebuild_it(encoder, tmp_path: Path) -> None:
+    shutil.copy(Path(str(HEAD_FILE)), tmp_path / "head.npz")  # the adapter folder is not copied
+    with pytest.raises(ModelError, match=r"injection_adapter.*train_injection_guard"):
+        InjectionClassifier.load(encoder, tmp_path / "head.npz")
+
+
+@pytest.mark.slow
+def test_validation_messages_written_apart_from_the_training_data(classifier: InjectionClassifier) -> None:
+    """Messages written before the training data was grown and never trained on: attacks of every
+    family (paraphrased overrides, exfiltration, forced behaviour, role-play, authority claims...),
+    look-alike customer questions and ordinary ones. Rules or classifier, as the input guard runs."""
+    rows = [json.loads(line) for line in VALIDATION.read_text("utf-8").splitlines() if line.strip()]
+    scores = classifier.score_many([row["text"] for row in rows])
+    caught: dict[str, list[bool]] = {"attack": [], "ordinary": [], "look-alike": []}
+    for row, score in zip(rows, scores, strict=True):
+        kind = (
+            "attack"
+            if row["label"] == "injection"
+            else "ordinary"
+            if row["source"] == "ordinary"
+            else "look-alike"
+        )
+        caught[kind].append(bool(scan_rules(row["text"])) or score >= classifier.threshold)
+    assert len(caught["attack"]) > 100 and len(caught["ordinary"]) >= 50
+    assert np.mean(caught["attack"]) >= 0.9
+    assert sum(caught["ordinary"]) <= 1
+    assert np.mean(caught["look-alike"]) <= 0.1

@@ -58,7 +58,7 @@ def check(
         return
     verdict = "[bold red]blocked[/]" if report.blocked else "[bold green]allowed[/]"
     model = (
-        f"; injection probability {report.injection_score:.3f} (threshold {guard.injection_threshold:.3f})"
+        f"; injection probability {report.injection_score:.3f} (threshold {guard.threshold_for(text):.3f})"
         if report.injection_score is not None
         else ""
     )

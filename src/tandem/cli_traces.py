@@ -100,7 +100,8 @@ def show(
         console.print("\n[bold]Citations[/]")
         for citation in trace["citations"]:
             console.print(
-                "  " + escape(f"[{citation['number']}] {citation['chunk_id']}")
+                "  "
+                + escape(f"[{citation['number']}] {citation['chunk_id']}")
                 + f" (support {citation['support']:.2f}) backs: {escape(citation['sentence'])}"
             )
     if trace.get("route"):

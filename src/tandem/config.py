@@ -104,6 +104,12 @@ class Settings(BaseSettings):
     injection_threshold: float | None = Field(
         None, gt=0.0, le=1.0, description="Injection classifier threshold (default: the shipped one)."
     )
+    injection_long_threshold: float = Field(
+        0.6,
+        gt=0.0,
+        le=1.0,
+        description="Same, for messages scored sentence by sentence (over 300 characters).",
+    )
     blocked_message: str = "I can't help with that request."
     guard_policy: Path | None = Field(None, description="TOML of topics/patterns to refuse or hand off.")
     trace: bool = Field(True, description="Record a trace of every answer in traces.sqlite beside the index.")

@@ -133,7 +133,12 @@ class Tandem:
         """Injection rules + classifier and PII redaction for incoming questions."""
         if self._input_guard is None:
             s = self.settings
-            self._input_guard = InputGuard(self.guard_encoder, s.max_question_chars, s.injection_threshold)
+            self._input_guard = InputGuard(
+                self.guard_encoder,
+                s.max_question_chars,
+                s.injection_threshold,
+                long_injection_threshold=s.injection_long_threshold,
+            )
         return self._input_guard
 
     @property

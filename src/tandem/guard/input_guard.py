@@ -60,6 +60,13 @@ def _excerpt(text: str) -> str:
     return text if len(text) <= _DETAIL_CHARS else text[: _DETAIL_CHARS - 1] + "…"
 
 
+# A message longer than one window is scored sentence by sentence, and every sentence is another
+# chance of a false alarm: at the message threshold (0.5) 3 of 40 ordinary 1,900-character messages
+# were blocked, none at 0.6, while attacks after 1,500 characters of padding were still caught 0.874
+# of the time (0.895 at 0.5). Chosen on those bench sets (docs/guardrails.md), so they flatter it.
+LONG_MESSAGE_THRESHOLD = 0.6
+
+
 class InputGuard:
     """Size, injection (rules + classifier) and PII checks for one incoming message.
 
@@ -79,6 +86,7 @@ class InputGuard:
         injection_threshold: float | None = None,
         redact_pii: bool = True,
         head_path: Path | None = None,
+        long_injection_threshold: float = LONG_MESSAGE_THRESHOLD,
     ) -> None:
         if max_chars < 1:
             raise ConfigError(f"max_chars must be at least 1. Currently it is {max_chars}.")
@@ -86,11 +94,23 @@ class InputGuard:
             raise ConfigError(
                 f"injection_threshold must be in (0, 1]. Currently it is {injection_threshold}."
             )
+        if not 0.0 < long_injection_threshold <= 1.0:
+            raise ConfigError(
+                f"long_injection_threshold must be in (0, 1]. Currently it is {long_injection_threshold}."
+            )
         self.max_chars = max_chars
+        self.long_injection_threshold = long_injection_threshold
         self.redact_pii = redact_pii
         self.classifier = InjectionClassifier.load(encoder, head_path) if encoder is not None else None
         default = self.classifier.threshold if self.classifier else 1.0
         self.injection_threshold = injection_threshold if injection_threshold is not None else default
+
+    def threshold_for(self, text: str) -> float:
+        """The message threshold, or the long-message one for a message scored sentence by sentence
+        (each sentence is another chance of a false alarm), whichever is higher."""
+        if self.classifier is None or not self.classifier.is_long(text):
+            return self.injection_threshold
+        return max(self.injection_threshold, self.long_injection_threshold)
 
     def check(self, text: str) -> GuardReport:
         """Run every guard on `text`; never raises on odd input (None, bytes, surrogates, huge text)."""
@@ -110,14 +130,15 @@ class InputGuard:
         score = None
         if self.classifier is not None and not too_long:  # an oversized message is blocked already
             score = self.classifier.score(text)
-            if score >= self.injection_threshold:
+            threshold = self.threshold_for(text)
+            if score >= threshold:
                 findings.append(
                     GuardFinding(
                         "injection_model",
                         "injection",
                         score,
                         "block",
-                        f"probability {score:.3f} >= threshold {self.injection_threshold:.3f}",
+                        f"probability {score:.3f} >= threshold {threshold:.3f}",
                     )
                 )
         masked = text
