@@ -6,6 +6,7 @@ atomically so an interrupted export never leaves a half-written model behind.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import warnings
@@ -80,9 +81,15 @@ def quantise_int8(source: Path, target: Path) -> Path:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     temporary = _atomic_target(target)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        quantize_dynamic(str(source), str(temporary), weight_type=QuantType.QInt8, per_channel=True)
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # the quantiser logs a pre-processing hint on the root logger
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            quantize_dynamic(str(source), str(temporary), weight_type=QuantType.QInt8, per_channel=True)
+    finally:
+        root.setLevel(level)
     os.replace(temporary, target)
     return target
 
