@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -140,6 +142,25 @@ def test_cli_trains_lora_and_evaluates(banking_subset: tuple[Path, Path], tmp_pa
     assert set(report["per_label"]) == set(SUBSET_LABELS)
     assert 0.0 <= report["ece"] <= 0.3 and report["latency_ms"]["p50"] > 0
     assert (tmp_path / "cm.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@needs_banking77
+def test_lora_training_fits_its_steps_to_the_time_budget(banking_subset: tuple[Path, Path]) -> None:
+    """A budget too small for the epochs asked: training measures its speed, plans fewer steps
+    (its learning-rate schedule ends with them) and still finishes the rest inside the budget."""
+    from tandem.encode.model_files import resolve_encoder
+    from tandem.route.train import PROBE_STEPS, train_classifier
+
+    data = read_labelled(banking_subset[0], "text", "category")
+    options = TrainOptions(epochs=50, batch_size=4, time_budget_s=12.0, knn=True)
+    started = time.perf_counter()
+    trained = train_classifier(data, resolve_encoder("all-MiniLM-L6-v2"), options)
+    elapsed = time.perf_counter() - started
+    steps_asked = 50 * math.ceil(trained.train_count / 4)
+    last = trained.history[-1]
+    assert PROBE_STEPS <= last["steps"] < steps_asked
+    assert last["stopped"].startswith("time budget")
+    assert elapsed < 12.0 * 1.5  # a planning estimate, not a hard limit
 
 
 @needs_banking77

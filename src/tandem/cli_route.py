@@ -39,7 +39,8 @@ def train(
     lexical: Annotated[bool, typer.Option(help="Mix in a TF-IDF model (measurably helps).")] = True,
     validation_share: Annotated[float, typer.Option(help="Share held out for early stopping.")] = 0.1,
     time_budget: Annotated[
-        float, typer.Option(help="Stop starting new epochs after this many seconds (0: no limit).")
+        float,
+        typer.Option(help="Seconds for the whole training; LoRA steps are fitted to it (0: no limit)."),
     ] = 540.0,
     threads: Annotated[int, typer.Option(min=1, help="CPU threads for training.")] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="Print the training summary as JSON.")] = False,

@@ -78,11 +78,24 @@ class EncoderClassifier:
         return self.head(self.embed(texts) * SCALE)
 
     def logits(self, texts: list[str], batch_size: int = 128) -> np.ndarray:
-        parts = []
+        """Head logits of `texts`, in batches of similar length (little padding), in input order."""
+        result = np.zeros((len(texts), self.head.out_features), np.float32)
+        order = np.argsort([len(t) for t in texts], kind="stable")
         with self.torch.inference_mode():
             for start in range(0, len(texts), batch_size):
-                parts.append(self.logits_tensor(texts[start : start + batch_size]).float().numpy())
-        return np.concatenate(parts) if parts else np.zeros((0, self.head.out_features), np.float32)
+                rows = order[start : start + batch_size]
+                result[rows] = self.logits_tensor([texts[i] for i in rows]).float().numpy()
+        return result
+
+    def set_merged(self, merged: bool) -> None:
+        """Fold the LoRA weights into the base weights for faster inference (or take them out
+        again); the adapter's own weights, which `save_adapter` writes, do not change."""
+        if not self.has_adapter:
+            return
+        if merged:
+            self.encoder.merge_adapter()
+        else:
+            self.encoder.unmerge_adapter()
 
     def save_head(self, path: Path) -> None:
         from safetensors.torch import save_file

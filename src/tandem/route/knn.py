@@ -25,7 +25,7 @@ def knn_log_probs(
     if len(queries) == 0 or len(memory) == 0:
         return np.full((len(queries), n_labels), np.log(1.0 / n_labels), dtype=np.float32)
     k = min(k, len(memory))
-    similarity = queries.astype(np.float32) @ memory.astype(np.float32).T
+    similarity = np.asarray(queries, dtype=np.float32) @ np.asarray(memory, dtype=np.float32).T  # no copies
     nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
     weights = np.exp((np.take_along_axis(similarity, nearest, axis=1) - 1.0) / temperature)
     votes = np.zeros((len(queries), n_labels), dtype=np.float64)

@@ -1,8 +1,14 @@
 """Train one label set: an encoder classifier (LoRA or frozen head) plus a lexical model, calibrated.
 
-Steps: stratified split -> encoder training with early stopping on validation accuracy -> lexical
-model -> choose the mix of the two and a temperature on the validation set -> metrics. Nothing is
-written here; `artefact.save_classifier` stores the result.
+Steps: stratified split -> lexical model -> encoder training with early stopping on validation
+accuracy -> choose the mix of the models and a temperature on the validation set -> refit the
+lexical model and the kNN memory on every message -> metrics. Nothing is written here;
+`artefact.save_classifier` stores the result.
+
+The time budget covers all of it. After a few LoRA steps the training measures its own speed and
+sets the number of steps so that the rest still fits; the learning-rate schedule is fitted to that
+number, so a slower machine trains for fewer steps but still ends its schedule (rather than being
+cut off half way with a high learning rate).
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from tandem.route.knn import knn_log_probs
 from tandem.route.lexical import LexicalClassifier, label_coefficients
 from tandem.route.metrics import classification_report, log_softmax, softmax
 
+PROBE_STEPS = 20  # LoRA steps timed before the number of steps is fixed
+FORWARD_SHARE = 0.6  # an inference batch's share of a training step's time, until one is measured
 LEXICAL_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.3, 1.6, 2.0)
 TEMPERATURES = tuple(round(0.3 + 0.05 * i, 2) for i in range(75))
 
@@ -45,7 +53,7 @@ class TrainOptions:
     knn: bool = True
     validation_share: float = 0.1
     patience: int = 1
-    time_budget_s: float | None = 540.0
+    time_budget_s: float | None = 540.0  # the whole training; start-up and saving come on top
     threads: int = 2
     seed: int = 0
 
@@ -111,24 +119,38 @@ def train_classifier(
     validation = data.subset(validation_rows)
     y_train, y_validation = targets[train_rows], targets[validation_rows]
 
+    lexical = None
+    lexical_seconds = 0.0
+    if options.lexical:
+        if progress:
+            progress("lexical", 0, 1)
+        lexical_started = time.perf_counter()
+        lexical = LexicalClassifier.fit(train.texts, y_train, len(labels))
+        lexical_seconds = time.perf_counter() - lexical_started
+        if progress:
+            progress("lexical", 1, 1)
+
     _seed(options.seed)
     model = EncoderClassifier(encoder_files, len(labels), options.threads)
     history: list[dict] = []
     if options.method == "frozen":
         _fit_frozen_head(model, train.texts, y_train, progress)
     else:
-        history = _fit_lora(model, train.texts, y_train, validation.texts, y_validation, options, progress)
-
-    lexical = None
-    if options.lexical:
-        if progress:
-            progress("lexical", 0, 1)
-        lexical = LexicalClassifier.fit(train.texts, y_train, len(labels))
-        if progress:
-            progress("lexical", 1, 1)
+        budget = None
+        if options.time_budget_s is not None:
+            # What must still fit after training: the lexical refit on every message (its first fit
+            # scaled by size) and the model's forward passes over all messages for the kNN memory.
+            refit = lexical_seconds * len(data) / max(len(train), 1) if len(validation) else 0.0
+            after = math.ceil(len(validation) / options.batch_size)  # the calibration's validation pass
+            after += math.ceil(len(data) / options.batch_size) if options.knn else 0
+            budget = TimeBudget(started + options.time_budget_s, refit + 10.0, after)
+        history = _fit_lora(
+            model, train.texts, y_train, validation.texts, y_validation, options, progress, budget
+        )
 
     result = TrainedClassifier(labels, model, lexical, 0.0, 1.0, options, history=history)
     result.train_count = len(train)
+    model.set_merged(True)  # inference only from here: a quarter faster
     vectors = _sentence_vectors(model, data.texts, progress) if options.knn else None
     if len(validation):
         parts = Parts(
@@ -144,13 +166,34 @@ def train_classifier(
         result.validation = classification_report(
             y_validation, probabilities.argmax(1), probabilities.max(1), labels
         )
+        if lexical is not None:  # weights chosen; the lexical model now learns from every message
+            result.lexical = LexicalClassifier.fit(data.texts, targets, len(labels))
     elif lexical:
         result.lexical_weight = 0.3
+    model.set_merged(False)
     if vectors is not None:
         result.memory, result.memory_labels = vectors.astype(np.float16), targets.astype(np.int32)
         result.knn_weight = result.knn_weight if len(validation) else 1.0
     result.seconds = time.perf_counter() - started
     return result
+
+
+@dataclass
+class TimeBudget:
+    """When training must end, and what still has to run after the last LoRA step."""
+
+    deadline: float  # time.perf_counter() value
+    fixed_reserve_s: float  # seconds of work after training that does not scale with step time
+    forward_batches: int  # inference batches (of the training batch size) after training
+
+    def steps_that_fit(
+        self, seconds_per_step: float, seconds_per_forward: float, forward_batches: int
+    ) -> int:
+        """Training steps that still fit from now, leaving room for `forward_batches` inference
+        batches still due during training (validation passes) and for the work after it."""
+        forward_s = seconds_per_forward * (self.forward_batches + forward_batches)
+        left = self.deadline - time.perf_counter() - self.fixed_reserve_s - forward_s
+        return max(0, int(left / seconds_per_step))
 
 
 @dataclass
@@ -245,8 +288,12 @@ def _fit_lora(
     validation_targets: np.ndarray,
     options: TrainOptions,
     progress: Progress | None,
+    budget: TimeBudget | None = None,
 ) -> list[dict]:
-    """LoRA fine-tuning with linear warm-up and decay; keeps the epoch with the best validation accuracy."""
+    """LoRA fine-tuning with linear warm-up and decay; keeps the epoch with the best validation accuracy.
+
+    With a `budget`, the first PROBE_STEPS steps are timed and the total number of steps is cut to
+    what fits (possibly ending part way through an epoch); the decay is fitted to that number."""
     torch = model.torch
     model.add_lora(options.lora_rank, 2.0 * options.lora_rank)
     model.encoder.train()
@@ -256,40 +303,59 @@ def _fit_lora(
     ]
     optimiser = torch.optim.AdamW(parameters, weight_decay=0.01)
     steps_per_epoch = math.ceil(len(texts) / options.batch_size)
-    total_steps = options.epochs * steps_per_epoch
-    warmup = max(1, total_steps // 10)
+    plan = {"total": options.epochs * steps_per_epoch}
+    warmup = max(1, plan["total"] // 10)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser,
-        lambda step: min((step + 1) / warmup, max(0.0, (total_steps - step) / max(total_steps - warmup, 1))),
+        lambda step: min(
+            (step + 1) / warmup, max(0.0, (plan["total"] - step) / max(plan["total"] - warmup, 1))
+        ),
     )
     loss_function = torch.nn.CrossEntropyLoss(label_smoothing=options.label_smoothing)
     all_targets = torch.from_numpy(targets)
+    validation_batches = math.ceil(len(validation_texts) / options.batch_size)  # in training-batch units
     history: list[dict] = []
     best_accuracy, best_state, stale = -1.0, None, 0
     started = time.perf_counter()
+    step_seconds = 0.0  # training steps only
+    forward_per_batch = None  # seconds per inference batch, once a validation pass has been timed
     rng = random.Random(options.seed)
+    done = 0
     for epoch in range(1, options.epochs + 1):
         batches = _length_bucketed_batches(texts, options.batch_size, rng)
         for step, rows in enumerate(batches, start=1):
+            if done >= plan["total"]:
+                break
+            step_started = time.perf_counter()
             logits = model.logits_tensor([texts[i] for i in rows])
             loss = loss_function(logits, all_targets[rows])
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
             schedule.step()
+            step_seconds += time.perf_counter() - step_started
+            done += 1
+            if budget is not None and done % PROBE_STEPS == 0:  # (re)plan from the speed so far
+                per_step = step_seconds / done
+                per_forward = forward_per_batch if forward_per_batch is not None else FORWARD_SHARE * per_step
+                passes_left = options.epochs - epoch + 1
+                fits = budget.steps_that_fit(per_step, per_forward, validation_batches * passes_left)
+                plan["total"] = max(PROBE_STEPS, min(options.epochs * steps_per_epoch, done + fits))
             if progress:
-                progress(f"epoch {epoch}/{options.epochs}", step, len(batches))
+                progress(f"epoch {epoch}/{math.ceil(plan['total'] / steps_per_epoch)}", step, len(batches))
         model.encoder.eval()
+        validation_started = time.perf_counter()
         accuracy = (
             float((model.logits(validation_texts).argmax(1) == validation_targets).mean())
             if len(validation_texts)
             else float("nan")
         )
+        if validation_batches:
+            forward_per_batch = (time.perf_counter() - validation_started) / validation_batches
         model.encoder.train()
-        elapsed = time.perf_counter() - started
-        history.append(
-            {"epoch": epoch, "validation_accuracy": round(accuracy, 4), "seconds": round(elapsed, 1)}
-        )
+        entry = {"epoch": epoch, "validation_accuracy": round(accuracy, 4), "steps": done}
+        entry["seconds"] = round(time.perf_counter() - started, 1)
+        history.append(entry)
         if not len(validation_texts) or accuracy > best_accuracy:
             best_accuracy, stale = accuracy, 0
             best_state = _snapshot(model)
@@ -297,10 +363,9 @@ def _fit_lora(
             stale += 1
             if stale > options.patience:
                 break
-        per_epoch = elapsed / epoch
-        if options.time_budget_s is not None and elapsed + per_epoch > options.time_budget_s:
-            if epoch < options.epochs:
-                history[-1]["stopped"] = "time budget"
+        if done >= plan["total"]:
+            if plan["total"] < options.epochs * steps_per_epoch:
+                entry["stopped"] = f"time budget: {plan['total']} of {options.epochs * steps_per_epoch} steps"
             break
     if best_state is not None:
         _restore(model, best_state)
