@@ -6,22 +6,18 @@ cached by the adapter's hash (like the base encoder's export); head, kNN and lex
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
-from tokenizers import Tokenizer
 
-from tandem.encode.base import normalise
 from tandem.encode.model_files import EncoderFiles
-from tandem.encode.onnx_backend import mean_pool, onnx_session
-from tandem.encode.onnx_export import cache_root, export_transformer, onnx_model_path, quantise_int8
 from tandem.errors import ConfigError
-from tandem.route.encoder_head import MAX_TOKENS, SCALE
+from tandem.route.encoder_head import SCALE
 from tandem.route.knn import knn_log_probs
 from tandem.route.lexical import LexicalClassifier
 from tandem.route.metrics import softmax
+from tandem.route.served_encoder import ServedEncoder
 from tandem.route.train import Parts
 
 
@@ -58,24 +54,12 @@ class TrainedLabelClassifier:
         self.lexical = LexicalClassifier.load(lexical_file) if lexical_file.is_file() else None
 
         adapter = folder / "adapter"
-        model_path = (
-            _merged_export(adapter, encoder_files, len(self.labels))
-            if adapter.is_dir()
-            else onnx_model_path(encoder_files, quantised=True)
+        self.encoder = ServedEncoder(
+            encoder_files, adapter if adapter.is_dir() else None, len(self.labels), threads
         )
-        self.session = onnx_session(model_path, threads)
-        self.tokenizer = Tokenizer.from_file(str(encoder_files.tokenizer_file))
-        self.tokenizer.enable_truncation(MAX_TOKENS)
-        self.tokenizer.enable_padding()
 
     def sentence_vectors(self, texts: list[str]) -> np.ndarray:
-        encodings = self.tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        (tokens,) = self.session.run(
-            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        )
-        return normalise(mean_pool(tokens, mask))
+        return self.encoder.encode(texts)
 
     def encoder_parts(self, texts: list[str], batch_size: int = 64) -> tuple[np.ndarray, np.ndarray | None]:
         """Head logits and kNN log-probabilities from the fine-tuned sentence vectors."""
@@ -100,23 +84,3 @@ class TrainedLabelClassifier:
             self.head_weight, self.knn_weight, self.lexical_weight, self.temperature
         )
         return softmax(scores)
-
-
-def _merged_export(adapter: Path, encoder_files: EncoderFiles, n_labels: int) -> Path:
-    """Int8 ONNX file of base encoder + adapter, exported on first use, cached by the adapter's hash.
-
-    Dynamic int8 served Banking77 at the same or better held-out accuracy than fp32 (0.941 vs 0.936)
-    in about half the time (bench/route.py, docs/benchmarks.md).
-    """
-    digest = hashlib.sha256((adapter / "adapter_model.safetensors").read_bytes()).hexdigest()[:16]
-    folder = cache_root() / "onnx" / f"router-{encoder_files.fingerprint()}-{digest}"
-    fp32, int8 = folder / "model.onnx", folder / "model.int8.onnx"
-    if not fp32.is_file():
-        from tandem.route.encoder_head import EncoderClassifier
-
-        model = EncoderClassifier(encoder_files, n_labels, attention="eager")
-        model.load_adapter(adapter)
-        export_transformer(model.encoder, fp32)
-    if not int8.is_file():
-        quantise_int8(fp32, int8)
-    return int8

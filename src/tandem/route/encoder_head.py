@@ -87,15 +87,11 @@ class EncoderClassifier:
                 result[rows] = self.logits_tensor([texts[i] for i in rows]).float().numpy()
         return result
 
-    def set_merged(self, merged: bool) -> None:
-        """Fold the LoRA weights into the base weights for faster inference (or take them out
-        again); the adapter's own weights, which `save_adapter` writes, do not change."""
-        if not self.has_adapter:
-            return
-        if merged:
-            self.encoder.merge_adapter()
-        else:
-            self.encoder.unmerge_adapter()
+    def head_logits(self, vectors: np.ndarray) -> np.ndarray:
+        """The head applied to sentence vectors computed elsewhere (the served ONNX model)."""
+        weight = self.head.weight.detach().float().numpy()
+        bias = self.head.bias.detach().float().numpy()
+        return (vectors * SCALE) @ weight.T + bias
 
     def save_head(self, path: Path) -> None:
         from safetensors.torch import save_file

@@ -18,6 +18,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -150,11 +151,11 @@ def train_classifier(
 
     result = TrainedClassifier(labels, model, lexical, 0.0, 1.0, options, history=history)
     result.train_count = len(train)
-    model.set_merged(True)  # inference only from here: a quarter faster
-    vectors = _sentence_vectors(model, data.texts, progress) if options.knn else None
+    served = _served_vectors(model, encoder_files, len(labels), data.texts, options.threads, progress)
+    vectors = served if options.knn else None
     if len(validation):
         parts = Parts(
-            model.logits(validation.texts),
+            model.head_logits(served[validation_rows]),
             lexical.logits(validation.texts) if lexical else None,
             knn_log_probs(vectors[validation_rows], vectors[train_rows], y_train, len(labels))
             if vectors is not None
@@ -170,7 +171,6 @@ def train_classifier(
             result.lexical = LexicalClassifier.fit(data.texts, targets, len(labels))
     elif lexical:
         result.lexical_weight = 0.3
-    model.set_merged(False)
     if vectors is not None:
         result.memory, result.memory_labels = vectors.astype(np.float16), targets.astype(np.int32)
         result.knn_weight = result.knn_weight if len(validation) else 1.0
@@ -221,16 +221,40 @@ def combine(
     return Parts(encoder_logits, lexical_logits).combine(1.0, 0.0, lexical_weight, temperature)
 
 
-def _sentence_vectors(model: EncoderClassifier, texts: list[str], progress: Progress | None) -> np.ndarray:
-    """The trained encoder's vectors of every labelled message, in length-sorted batches."""
-    order = np.argsort([len(t) for t in texts])
-    vectors = np.zeros((len(texts), model.encoder.config.hidden_size), dtype=np.float32)
-    with model.torch.inference_mode():
-        for start in range(0, len(texts), 128):
-            rows = order[start : start + 128]
-            vectors[rows] = model.embed([texts[i] for i in rows]).float().numpy()
-            if progress:
-                progress("memory", min(start + 128, len(texts)), len(texts))
+def _served_vectors(
+    model: EncoderClassifier,
+    encoder_files: EncoderFiles,
+    n_labels: int,
+    texts: list[str],
+    threads: int,
+    progress: Progress | None,
+) -> np.ndarray:
+    """Every labelled message's vector from the model as it will be served (adapter merged, int8
+    ONNX), for the kNN memory and the calibration: serving's vectors, not torch's fp32 ones."""
+    import tempfile
+
+    from tandem.route.served_encoder import ServedEncoder
+
+    if progress:
+        progress("export", 0, 1)
+    with tempfile.TemporaryDirectory(prefix="tandem-adapter-") as scratch:
+        adapter = None
+        if model.has_adapter:
+            adapter = Path(scratch) / "adapter"
+            model.save_adapter(adapter)  # the same bytes `save_classifier` writes: one cached export
+        encoder = ServedEncoder(encoder_files, adapter, n_labels, threads)
+    if progress:
+        progress("export", 1, 1)
+    vectors = np.zeros((len(texts), 0), np.float32)
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    for start in range(0, len(texts), 64):
+        rows = order[start : start + 64]
+        batch = encoder.encode([texts[i] for i in rows])
+        if vectors.shape[1] == 0:
+            vectors = np.zeros((len(texts), batch.shape[1]), np.float32)
+        vectors[rows] = batch
+        if progress:
+            progress("memory", min(start + 64, len(texts)), len(texts))
     return vectors
 
 
