@@ -164,6 +164,25 @@ def test_lora_training_fits_its_steps_to_the_time_budget(banking_subset: tuple[P
 
 
 @needs_banking77
+def test_knn_memory_holds_the_served_models_vectors(
+    banking_subset: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The memory and the calibration come from the model as served (adapter merged, int8 ONNX, one
+    message per call), so a stored message's vector is what serving computes for that message."""
+    from tandem.encode.model_files import resolve_encoder
+    from tandem.route.train import train_classifier
+
+    data = read_labelled(banking_subset[0], "text", "category")
+    files = resolve_encoder("all-MiniLM-L6-v2")
+    trained = train_classifier(data, files, TrainOptions(epochs=1, knn=True, time_budget_s=None))
+    artefact.save_classifier(tmp_path / "r", "category", trained, files)
+    served = Router.from_config(tmp_path / "r").classifiers()["category"]
+    for row in (0, 50, 100):
+        vector = served.sentence_vectors([data.texts[row]])[0]
+        np.testing.assert_allclose(vector, trained.memory[row].astype(np.float32), atol=1e-3)  # float16
+
+
+@needs_banking77
 def test_trained_router_survives_save_and_load(banking_subset: tuple[Path, Path], tmp_path: Path) -> None:
     train, test = banking_subset
     router = Router(RouterConfig.parse_toml(CONFIG))

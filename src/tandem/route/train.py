@@ -246,15 +246,13 @@ def _served_vectors(
     if progress:
         progress("export", 1, 1)
     vectors = np.zeros((len(texts), 0), np.float32)
-    order = np.argsort([len(t) for t in texts], kind="stable")
-    for start in range(0, len(texts), 64):
-        rows = order[start : start + 64]
-        batch = encoder.encode([texts[i] for i in rows])
+    for row, text in enumerate(texts):  # one at a time, as serving encodes a message: int8
+        vector = encoder.encode([text])[0]  # activations are quantised per batch
         if vectors.shape[1] == 0:
-            vectors = np.zeros((len(texts), batch.shape[1]), np.float32)
-        vectors[rows] = batch
-        if progress:
-            progress("memory", min(start + 64, len(texts)), len(texts))
+            vectors = np.zeros((len(texts), len(vector)), np.float32)
+        vectors[row] = vector
+        if progress and (row % 256 == 255 or row == len(texts) - 1):
+            progress("memory", row + 1, len(texts))
     return vectors
 
 
