@@ -40,8 +40,7 @@ import numpy as np
 from tandem.encode import load_encoder
 from tandem.encode.model_files import BUNDLED_ENCODER, resolve_encoder
 from tandem.guard import INJECTION_DATASET, decoded_payloads, injection_examples, normalise_for_scanning
-from tandem.guard.injection_model import MAX_TOKENS, InjectionClassifier, InjectionHead, injection_views
-from tandem.route import encoder_head
+from tandem.guard.injection_model import InjectionClassifier, InjectionHead, injection_views
 from tandem.route.data import stratified_split
 from tandem.route.encoder_head import SCALE, EncoderClassifier
 from tandem.route.train import TrainOptions, _fit_lora, _seed
@@ -175,8 +174,6 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--calibrate-only", action="store_true", help="reuse the trained adapter and head")
     args = parser.parse_args()
-    if encoder_head.MAX_TOKENS != MAX_TOKENS:
-        sys.exit(f"training reads {encoder_head.MAX_TOKENS} tokens but serving reads {MAX_TOKENS}")
 
     rows = injection_examples("train")
     labels = ["injection" if row["label"] == "injection" else "benign" for row in rows]

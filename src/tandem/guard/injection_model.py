@@ -13,7 +13,6 @@ the shared encoder's vectors (the format before the fine-tuned model).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from importlib.resources import files
@@ -22,13 +21,11 @@ from typing import Protocol
 
 import numpy as np
 
-from tandem.encode.model_files import EncoderFiles
 from tandem.errors import ConfigError, ModelError
 from tandem.guard.normalise import coerce_text, decoded_payloads, normalise_for_scanning
 
 DATA_DIR = files("tandem.guard") / "data"
 HEAD_FILE = DATA_DIR / "injection_head.npz"
-MAX_TOKENS = 64  # the fine-tuned encoder reads at most this many tokens of a piece (as in training)
 _OPTIONAL_TEXT = ("adapter", "encoder_name", "encoder_fingerprint")  # absent from older head files
 WINDOW_CHARS = 300  # a view up to this long is scored whole; a longer one sentence by sentence
 MAX_PIECES = 24  # per view; a longer view is scored on its first pieces and its last one
@@ -201,55 +198,6 @@ def injection_views(text: str) -> list[str]:
     return pieces
 
 
-def merged_adapter_model(encoder_files: EncoderFiles, adapter: Path) -> Path:
-    """Int8 ONNX file of the base encoder with `adapter` merged in: exported on first use (torch and
-    peft, about half a minute), then cached by the adapter's hash."""
-    from tandem.encode.onnx_export import cache_root, export_transformer, quantise_int8
-
-    digest = hashlib.sha256((adapter / "adapter_model.safetensors").read_bytes()).hexdigest()[:16]
-    folder = cache_root() / "onnx" / f"injection-{encoder_files.fingerprint()}-{digest}"
-    fp32, int8 = folder / "model.onnx", folder / "model.int8.onnx"
-    if not int8.is_file():
-        if not fp32.is_file():
-            from tandem.route.encoder_head import EncoderClassifier
-
-            model = EncoderClassifier(encoder_files, 2, attention="eager")
-            model.load_adapter(adapter)
-            export_transformer(model.encoder, fp32)
-        quantise_int8(fp32, int8)
-    return int8
-
-
-class TunedEncoder:
-    """The encoder the injection head was fine-tuned with: base encoder + merged LoRA adapter, int8
-    ONNX, mean-pooled and normalised vectors (what `EncoderClassifier.embed` gives in training)."""
-
-    def __init__(self, encoder_files: EncoderFiles, adapter: Path, threads: int = 1) -> None:
-        from tokenizers import Tokenizer
-
-        from tandem.encode.onnx_backend import onnx_session
-
-        self.model_id = encoder_files.model_id
-        self.session = onnx_session(merged_adapter_model(encoder_files, adapter), threads)
-        self.tokenizer = Tokenizer.from_file(str(encoder_files.tokenizer_file))
-        self.tokenizer.enable_truncation(MAX_TOKENS)
-        self.tokenizer.enable_padding()
-
-    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
-        from tandem.encode.base import normalise
-        from tandem.encode.onnx_backend import mean_pool
-
-        parts = []
-        for start in range(0, len(texts), batch_size):
-            encodings = self.tokenizer.encode_batch(texts[start : start + batch_size])
-            ids = np.array([e.ids for e in encodings], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            (tokens,) = self.session.run(None, feeds)
-            parts.append(normalise(mean_pool(tokens, mask)))
-        return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
-
-
 class InjectionClassifier:
     """Probability that a message tries to override, extract or subvert the assistant's instructions.
 
@@ -283,7 +231,9 @@ class InjectionClassifier:
                     f"{head.encoder_name!r} now has {files.fingerprint()}; retrain it with "
                     "`python scripts/train_injection_guard.py`"
                 )
-            self.encoder = TunedEncoder(files, adapter)
+            from tandem.route.served_encoder import ServedEncoder
+
+            self.encoder = ServedEncoder(files, adapter, cache_prefix="injection")
 
     @classmethod
     def load(cls, encoder: SentenceEncoder, path: Path | None = None) -> InjectionClassifier:

@@ -54,9 +54,7 @@ class TrainedLabelClassifier:
         self.lexical = LexicalClassifier.load(lexical_file) if lexical_file.is_file() else None
 
         adapter = folder / "adapter"
-        self.encoder = ServedEncoder(
-            encoder_files, adapter if adapter.is_dir() else None, len(self.labels), threads
-        )
+        self.encoder = ServedEncoder(encoder_files, adapter if adapter.is_dir() else None, threads)
 
     def sentence_vectors(self, texts: list[str]) -> np.ndarray:
         return self.encoder.encode(texts)

@@ -151,7 +151,7 @@ def train_classifier(
 
     result = TrainedClassifier(labels, model, lexical, 0.0, 1.0, options, history=history)
     result.train_count = len(train)
-    served = _served_vectors(model, encoder_files, len(labels), data.texts, options.threads, progress)
+    served = _served_vectors(model, encoder_files, data.texts, options.threads, progress)
     vectors = served if options.knn else None
     if len(validation):
         parts = Parts(
@@ -224,7 +224,6 @@ def combine(
 def _served_vectors(
     model: EncoderClassifier,
     encoder_files: EncoderFiles,
-    n_labels: int,
     texts: list[str],
     threads: int,
     progress: Progress | None,
@@ -242,7 +241,7 @@ def _served_vectors(
         if model.has_adapter:
             adapter = Path(scratch) / "adapter"
             model.save_adapter(adapter)  # the same bytes `save_classifier` writes: one cached export
-        encoder = ServedEncoder(encoder_files, adapter, n_labels, threads)
+        encoder = ServedEncoder(encoder_files, adapter, threads)
     if progress:
         progress("export", 1, 1)
     vectors = np.zeros((len(texts), 0), np.float32)
