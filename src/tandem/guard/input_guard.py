@@ -130,7 +130,8 @@ class InputGuard:
         score = None
         if self.classifier is not None and not too_long:  # an oversized message is blocked already
             score = self.classifier.score(text)
-            threshold = self.threshold_for(text)
+            # The long-message threshold is never lower, so most messages skip working out which applies.
+            threshold = self.threshold_for(text) if score >= self.injection_threshold else 1.0
             if score >= threshold:
                 findings.append(
                     GuardFinding(
