@@ -96,48 +96,31 @@ def ref(f1: float, **fields) -> dict:
     }
 
 
+def answered(qid: str, retrieval: dict, rank: int | None, citations: float, f1: float) -> dict:
+    """An answerable question with one expected document, answered and cited."""
+    found = {"first_relevant_rank": rank} if rank else {}
+    return row(
+        qid,
+        expected_docs=[f"d{qid[1:]}"],
+        retrieval=retrieval,
+        citation_recall=citations,
+        citation_precision=citations,
+        **found,
+        **ref(f1),
+    )
+
+
 @pytest.fixture
 def runs(tmp_path: Path) -> tuple[Path, Path]:
     a = [
-        row(
-            "q1",
-            expected_docs=["d1"],
-            retrieval=HIT_AT_1,
-            first_relevant_rank=1,
-            citation_recall=1.0,
-            citation_precision=1.0,
-            **ref(1.0),
-        ),
-        row(
-            "q2",
-            expected_docs=["d2"],
-            retrieval=MISS,
-            citation_recall=0.5,
-            citation_precision=0.5,
-            **ref(0.2),
-        ),
+        answered("q1", HIT_AT_1, 1, citations=1.0, f1=1.0),
+        answered("q2", MISS, None, citations=0.5, f1=0.2),
         row("q3", answerable=False),
         row("q4"),
     ]
     b = [
-        row(
-            "q1",
-            expected_docs=["d1"],
-            retrieval=HIT_AT_1,
-            first_relevant_rank=1,
-            citation_recall=1.0,
-            citation_precision=1.0,
-            **ref(0.5),
-        ),
-        row(
-            "q2",
-            expected_docs=["d2"],
-            retrieval=HIT_AT_3,
-            first_relevant_rank=3,
-            citation_recall=1.0,
-            citation_precision=1.0,
-            **ref(0.8),
-        ),
+        answered("q1", HIT_AT_1, 1, citations=1.0, f1=0.5),
+        answered("q2", HIT_AT_3, 3, citations=1.0, f1=0.8),
         row(
             "q3",
             answerable=False,
