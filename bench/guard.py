@@ -33,6 +33,7 @@ from pathlib import Path
 from tandem.documents.chunking import Chunker
 from tandem.documents.loaders import discover, load_documents
 from tandem.encode import load_encoder
+from tandem.evaluate.runner import cpu_model
 from tandem.guard import injection_examples, redact_pii, scan_rules
 from tandem.guard.corpus_guard import CorpusGuard, sentence_pieces
 from tandem.guard.input_guard import InputGuard
@@ -562,13 +563,7 @@ def latency(guard: InputGuard, messages: list[str]) -> dict:
 
 
 def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+    return cpu_model() or "unknown CPU"
 
 
 def main() -> None:

@@ -43,6 +43,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from tandem import __version__
 from tandem.config import Settings
+from tandem.evaluate.runner import cpu_model
 from tandem.pipeline import Tandem
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -395,16 +396,8 @@ def render(result: dict) -> str:
 
 
 def machine() -> dict:
-    model = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     return {
-        "cpu": model,
+        "cpu": cpu_model(),
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),

@@ -287,17 +287,20 @@ def failures(row: dict, k: int) -> list[str]:
     return out
 
 
-def machine() -> dict:
-    """CPU model and count, OS and Python: where the timings were taken."""
-    cpu = platform.processor()
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo, else what `platform.processor()` says."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return {"cpu": cpu, "cpus": os.cpu_count(), "platform": platform.platform(),
+    return platform.processor()
+
+
+def machine() -> dict:
+    """CPU model and count, OS and Python: where the timings were taken."""
+    return {"cpu": cpu_model(), "cpus": os.cpu_count(), "platform": platform.platform(),
             "python": platform.python_version()}  # fmt: skip
 
 
