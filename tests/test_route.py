@@ -160,7 +160,7 @@ def test_lora_training_fits_its_steps_to_the_time_budget(banking_subset: tuple[P
     last = trained.history[-1]
     assert PROBE_STEPS <= last["steps"] < steps_asked
     assert last["stopped"].startswith("time budget")
-    assert elapsed < 12.0 * 1.5  # a planning estimate, not a hard limit
+    assert elapsed < 12.0 * 2  # a plan from measured speed, not a hard limit (CPU contention, export)
 
 
 @needs_banking77

@@ -31,7 +31,7 @@ from tandem.route.knn import knn_log_probs
 from tandem.route.lexical import LexicalClassifier, label_coefficients
 from tandem.route.metrics import classification_report, log_softmax, softmax
 
-PROBE_STEPS = 20  # LoRA steps timed before the number of steps is fixed
+PROBE_STEPS = 20  # the LoRA plan is revised every this many steps, from the speed measured so far
 FORWARD_SHARE = 0.6  # an inference batch's share of a training step's time, until one is measured
 LEXICAL_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.3, 1.6, 2.0)
 TEMPERATURES = tuple(round(0.3 + 0.05 * i, 2) for i in range(75))
@@ -140,7 +140,8 @@ def train_classifier(
         budget = None
         if options.time_budget_s is not None:
             # What must still fit after training: the lexical refit on every message (its first fit
-            # scaled by size) and the model's forward passes over all messages for the kNN memory.
+            # scaled by size) and the served model's export and passes over the messages, estimated
+            # from torch's forward time (generous: the int8 passes are faster, which covers the export).
             refit = lexical_seconds * len(data) / max(len(train), 1) if len(validation) else 0.0
             after = math.ceil(len(validation) / options.batch_size)  # the calibration's validation pass
             after += math.ceil(len(data) / options.batch_size) if options.knn else 0
@@ -151,11 +152,12 @@ def train_classifier(
 
     result = TrainedClassifier(labels, model, lexical, 0.0, 1.0, options, history=history)
     result.train_count = len(train)
-    served = _served_vectors(model, encoder_files, data.texts, options.threads, progress)
+    needed = data.texts if options.knn else validation.texts  # the memory needs every message
+    served = _served_vectors(model, encoder_files, needed, options.threads, progress)
     vectors = served if options.knn else None
     if len(validation):
         parts = Parts(
-            model.head_logits(served[validation_rows]),
+            model.head_logits(served[validation_rows] if options.knn else served),
             lexical.logits(validation.texts) if lexical else None,
             knn_log_probs(vectors[validation_rows], vectors[train_rows], y_train, len(labels))
             if vectors is not None
@@ -313,8 +315,8 @@ def _fit_lora(
 ) -> list[dict]:
     """LoRA fine-tuning with linear warm-up and decay; keeps the epoch with the best validation accuracy.
 
-    With a `budget`, the first PROBE_STEPS steps are timed and the total number of steps is cut to
-    what fits (possibly ending part way through an epoch); the decay is fitted to that number."""
+    With a `budget`, the total number of steps is revised every PROBE_STEPS steps to what still fits
+    (possibly ending part way through an epoch); the decay follows the revised total."""
     torch = model.torch
     model.add_lora(options.lora_rank, 2.0 * options.lora_rank)
     model.encoder.train()
