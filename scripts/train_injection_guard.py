@@ -134,7 +134,9 @@ def train_adapter(
     files = resolve_encoder(args.encoder)
     _seed(0)
     model = EncoderClassifier(files, 2, args.threads)
-    options = TrainOptions(epochs=args.epochs, lora_rank=args.rank, time_budget_s=None, threads=args.threads)
+    options = TrainOptions(  # every layer adapted, as the shipped adapter was trained
+        epochs=args.epochs, lora_rank=args.rank, frozen_layers=0, time_budget_s=None, threads=args.threads
+    )
 
     def progress(stage: str, done: int, total: int) -> None:
         if done == total:

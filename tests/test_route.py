@@ -163,6 +163,36 @@ def test_lora_training_fits_its_steps_to_the_time_budget(banking_subset: tuple[P
     assert elapsed < 12.0 * 2  # a plan from measured speed, not a hard limit (CPU contention, export)
 
 
+def test_cached_lower_layers_give_the_full_models_vectors() -> None:
+    """Training from cached lower-layer outputs computes what the whole encoder computes, adapters
+    included, and only the upper layers carry adapters."""
+    import torch
+
+    from tandem.encode.model_files import resolve_encoder
+    from tandem.route.encoder_head import EncoderClassifier
+    from tandem.route.layer_cache import LowerLayerCache
+
+    model = EncoderClassifier(resolve_encoder("all-MiniLM-L6-v2"), 3)
+    model.add_lora(4, 8.0, dropout=0.0, first_layer=2)
+    trained = [name for name, p in model.encoder.named_parameters() if p.requires_grad]
+    assert trained and all(".layer.0." not in n and ".layer.1." not in n for n in trained)
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():  # non-zero adapters, so the comparison covers them
+        for name, parameter in model.encoder.named_parameters():
+            if "lora_B" in name:
+                parameter.copy_(0.05 * torch.randn(parameter.shape, generator=generator))
+    texts = ["my card has not arrived yet", "hi", "What is the exchange rate for a transfer to Japan?"]
+    model.encoder.eval()
+    cache = LowerLayerCache(model, 2, texts)
+    with torch.no_grad():
+        whole, cached = model.embed(texts), cache.embed([0, 1, 2])
+        in_other_batches = cache.embed([2, 1]).flip(0)
+    torch.testing.assert_close(cached, whole, atol=1e-5, rtol=0)
+    torch.testing.assert_close(in_other_batches, whole[1:], atol=1e-5, rtol=0)  # padding-independent
+    with pytest.raises(ValueError, match="split"):
+        LowerLayerCache(model, 6, texts)
+
+
 @needs_banking77
 def test_knn_memory_holds_the_served_models_vectors(
     banking_subset: tuple[Path, Path], tmp_path: Path
@@ -257,6 +287,18 @@ def test_non_utf8_and_empty_files(tmp_path: Path) -> None:
         read_labelled(write(tmp_path / "blank.csv", "text,label\n,\n"))
     with pytest.raises(InputError, match="line 2: not JSON"):
         read_labelled(write(tmp_path / "d.jsonl", '{"text": "a", "label": "b"}\n{oops\n'))
+
+
+def test_frozen_layers_out_of_range_are_explained(tmp_path: Path) -> None:
+    from tandem.encode.model_files import resolve_encoder
+    from tandem.route.train import train_classifier
+
+    with pytest.raises(InputError, match="frozen layers must be 0 or more"):
+        TrainOptions(frozen_layers=-1)
+    data = read_labelled(write(tmp_path / "d.csv", "text,label\n" + "hi,a\nbye,b\n" * 5))
+    options = TrainOptions(frozen_layers=6, validation_share=0.0, time_budget_s=None)
+    with pytest.raises(InputError, match="fewer than the encoder's 6 layers"):
+        train_classifier(data, resolve_encoder("all-MiniLM-L6-v2"), options)
 
 
 def test_route_help_everywhere() -> None:

@@ -39,8 +39,13 @@ class EncoderClassifier:
         self.encoder.eval()
         self.head = torch.nn.Linear(self.encoder.config.hidden_size, n_labels)
 
-    def add_lora(self, rank: int, alpha: float, dropout: float = 0.05) -> None:
-        """Wrap the encoder with trainable LoRA adapters on attention and feed-forward layers."""
+    @property
+    def layer_count(self) -> int:
+        return int(self.encoder.config.num_hidden_layers)
+
+    def add_lora(self, rank: int, alpha: float, dropout: float = 0.05, first_layer: int = 0) -> None:
+        """Wrap the encoder with trainable LoRA adapters on attention and feed-forward layers, from
+        layer `first_layer` up (the layers below stay frozen)."""
         from peft import LoraConfig, get_peft_model
 
         config = LoraConfig(
@@ -48,6 +53,8 @@ class EncoderClassifier:
             lora_alpha=alpha,
             lora_dropout=dropout,
             target_modules=["query", "key", "value", "dense"],
+            layers_to_transform=list(range(first_layer, self.layer_count)),
+            layers_pattern="layer",
         )
         self.encoder = get_peft_model(self.encoder, config)
 

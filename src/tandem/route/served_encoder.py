@@ -12,7 +12,13 @@ from pathlib import Path
 import numpy as np
 
 from tandem.encode.model_files import EncoderFiles
-from tandem.encode.onnx_export import cache_root, export_transformer, onnx_model_path, quantise_int8
+from tandem.encode.onnx_export import (
+    INT8_FILE,
+    cache_root,
+    export_transformer,
+    onnx_model_path,
+    quantise_int8,
+)
 from tandem.route.encoder_head import MAX_TOKENS
 
 
@@ -25,7 +31,7 @@ def merged_export(adapter: Path, encoder_files: EncoderFiles, cache_prefix: str)
     """
     digest = hashlib.sha256((adapter / "adapter_model.safetensors").read_bytes()).hexdigest()[:16]
     folder = cache_root() / "onnx" / f"{cache_prefix}-{encoder_files.fingerprint()}-{digest}"
-    fp32, int8 = folder / "model.onnx", folder / "model.int8.onnx"
+    fp32, int8 = folder / "model.onnx", folder / INT8_FILE
     if not int8.is_file():
         if not fp32.is_file():
             from tandem.route.encoder_head import EncoderClassifier

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from tandem.errors import InputError
 from tandem.route.data import LabelledData, stratified_split
 from tandem.route.encoder_head import SCALE, EncoderClassifier
 from tandem.route.knn import knn_log_probs
+from tandem.route.layer_cache import LowerLayerCache
 from tandem.route.lexical import LexicalClassifier, label_coefficients
 from tandem.route.metrics import classification_report, log_softmax, softmax
 
@@ -44,11 +45,12 @@ class TrainOptions:
     """How to train; the defaults are the recommended ones (measured in bench/route.py)."""
 
     method: Literal["lora", "frozen"] = "lora"
-    epochs: int = 4
+    epochs: int = 5
     batch_size: int = 32
     learning_rate: float = 1e-3
     head_learning_rate: float = 3e-3
     lora_rank: int = 16
+    frozen_layers: int = 3  # bottom layers without LoRA, computed once per message: steps 2.4x faster
     label_smoothing: float = 0.1
     lexical: bool = True
     knn: bool = True
@@ -61,6 +63,8 @@ class TrainOptions:
     def __post_init__(self) -> None:
         if self.epochs < 1:
             raise InputError(f"epochs must be at least 1. Currently it is {self.epochs}.")
+        if self.frozen_layers < 0:
+            raise InputError(f"frozen layers must be 0 or more. Currently it is {self.frozen_layers}.")
         if not 0.0 <= self.validation_share < 0.5:
             raise InputError(
                 f"validation share must be in [0, 0.5). Currently it is {self.validation_share}."
@@ -318,7 +322,34 @@ def _fit_lora(
     With a `budget`, the total number of steps is revised every PROBE_STEPS steps to what still fits
     (possibly ending part way through an epoch); the decay follows the revised total."""
     torch = model.torch
-    model.add_lora(options.lora_rank, 2.0 * options.lora_rank)
+    frozen = options.frozen_layers
+    if frozen >= model.layer_count:
+        raise InputError(
+            f"frozen layers must be fewer than the encoder's {model.layer_count} layers. "
+            f"Currently it is {frozen}."
+        )
+    model.add_lora(options.lora_rank, 2.0 * options.lora_rank, first_layer=frozen)
+    cache = LowerLayerCache(model, frozen, [*texts, *validation_texts]) if frozen else None
+    validation_rows = np.arange(len(texts), len(texts) + len(validation_texts))
+
+    def batch_logits(rows: list[int] | np.ndarray) -> Any:
+        """Logits of the messages at `rows` (training rows, then validation rows after them)."""
+        if cache is not None:
+            return model.head(cache.embed(rows) * SCALE)
+        every = [*texts, *validation_texts]
+        return model.logits_tensor([every[i] for i in rows])
+
+    def validation_accuracy() -> float:
+        if cache is None:
+            return float((model.logits(validation_texts).argmax(1) == validation_targets).mean())
+        order = validation_rows[np.argsort([len(t) for t in validation_texts], kind="stable")]
+        predicted = np.zeros(len(validation_texts), np.int64)
+        with torch.inference_mode():
+            for start in range(0, len(order), 128):
+                rows = order[start : start + 128]
+                predicted[rows - len(texts)] = batch_logits(rows).argmax(1).numpy()
+        return float((predicted == validation_targets).mean())
+
     model.encoder.train()
     parameters = [
         {"params": [p for p in model.encoder.parameters() if p.requires_grad], "lr": options.learning_rate},
@@ -350,7 +381,7 @@ def _fit_lora(
             if done >= plan["total"]:
                 break
             step_started = time.perf_counter()
-            logits = model.logits_tensor([texts[i] for i in rows])
+            logits = batch_logits(rows)
             loss = loss_function(logits, all_targets[rows])
             optimiser.zero_grad()
             loss.backward()
@@ -368,11 +399,7 @@ def _fit_lora(
                 progress(f"epoch {epoch}/{math.ceil(plan['total'] / steps_per_epoch)}", step, len(batches))
         model.encoder.eval()
         validation_started = time.perf_counter()
-        accuracy = (
-            float((model.logits(validation_texts).argmax(1) == validation_targets).mean())
-            if len(validation_texts)
-            else float("nan")
-        )
+        accuracy = validation_accuracy() if len(validation_texts) else float("nan")
         if validation_batches:
             forward_per_batch = (time.perf_counter() - validation_started) / validation_batches
         model.encoder.train()
