@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from tandem.verify.support import SupportJudge, restates, strip_citation_marks, strip_lead_in
+from tandem.documents.text_utils import split_sentences
+from tandem.verify.support import (
+    SupportJudge,
+    quote_around,
+    restates,
+    strip_citation_marks,
+    strip_lead_in,
+)
 
 PASSAGES = [
     "Refunds are paid to the original payment method within 14 days after the bike arrives.",
@@ -49,3 +56,46 @@ def test_draft_verifier_drops_a_planted_unsupported_sentence(make_tandem) -> Non
     assert kept is not None and kept.endswith("[1]")
     assert verifier.check("Our headquarters moved to Lisbon in 1987 and employ 4,000 people.") is None
     assert [c.chunk_id for c in verifier.citations] == [top.chunk.chunk_id]
+
+
+BREACHES = (
+    "Depending on how serious the breach is, we may:\n\n1. send a warning,\n"
+    "2. suspend the account for 7 days, or\n3. close the account permanently.\n\n"
+    "Serious breaches lead to immediate closure."
+)
+
+
+def quote(text: str, piece: str) -> str:
+    pieces = split_sentences(text)
+    return quote_around(pieces, pieces.index(piece), text)
+
+
+def test_numbered_list_items_stay_whole_sentences() -> None:
+    assert split_sentences("Steps:\n1. Open the app. Choose Sharing.\n12. Done.") == [
+        "Steps:", "1. Open the app.", "Choose Sharing.", "12. Done.",
+    ]  # fmt: skip
+    assert split_sentences("It costs EUR 9. Then pay 2. More.") == ["It costs EUR 9.", "Then pay 2.", "More."]
+
+
+def test_a_list_item_is_quoted_with_its_lead_in_and_siblings() -> None:
+    whole = (
+        "Depending on how serious the breach is, we may: send a warning, suspend the account for "
+        "7 days, or close the account permanently."
+    )
+    assert quote(BREACHES, "3. close the account permanently.") == whole
+    assert quote(BREACHES, "Depending on how serious the breach is, we may:") == whole
+    assert quote(BREACHES, "Serious breaches lead to immediate closure.") == (
+        "Serious breaches lead to immediate closure."
+    )
+    specs = "Key specifications\n- **Motor:** 250 W mid-drive\n- **Maximum total load:** 135 kg"
+    assert quote(specs, "- **Maximum total load:** 135 kg") == "Maximum total load: 135 kg"  # no lead-in
+    items = [f"- item {i}, with a long description of what it is" for i in range(12)]
+    long_list = "Specs:\n" + "\n".join(items)
+    assert quote(long_list, "- item 3, with a long description of what it is") == (
+        "item 3, with a long description of what it is"
+    )
+
+
+def test_a_question_heading_is_answered_by_what_follows_it() -> None:
+    text = "Forgot your password?\nGo to the sign-in page and choose Reset password. We email a link."
+    assert quote(text, "Forgot your password?") == "Go to the sign-in page and choose Reset password."

@@ -8,7 +8,11 @@ from pathlib import Path
 from tandem.errors import DocumentError
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
+# A sentence ends at . ! or ? before a capital or digit, or at a line break; never right after a
+# numbered-list marker at the start of a line ("1. Open the app" stays one piece).
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?])(?<!^\d\.)(?<!\n\d\.)(?<!^\d\d\.)(?<!\n\d\d\.)[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n+"
+)
 
 
 def read_text(path: Path) -> str:

@@ -19,6 +19,57 @@ from tandem.index.lexical import terms
 _FAQ_QUESTION, _FAQ_ANSWER = "Q: ", "A: "  # how FAQ pairs are laid out in a chunk
 _CITATION_MARK = re.compile(r"\s*\[(\d+)\]")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*\u2022]|\(?\d{1,2}[.)])\s+")
+_EMPHASIS = re.compile(r"\*\*|__|`")
+MAX_QUOTE_CHARS = 400  # a list is quoted whole, with its lead-in, only up to this length
+
+
+def readable(piece: str) -> str:
+    """A passage piece as prose: its list marker and Markdown emphasis removed."""
+    return _EMPHASIS.sub("", _LIST_ITEM.sub("", piece, count=1)).strip()
+
+
+def _joined_list(lead_in: str, items: list[str]) -> str:
+    """'Lead-in: a; b; c.' from a lead-in line and its list items."""
+    parts = [readable(item) for item in items]
+    open_ended = (".", ",", ";", "!", "?", " or", " and")  # items that already lead on to the next
+    parts = [p if p.endswith(open_ended) else f"{p};" for p in parts[:-1]] + parts[-1:]
+    last = parts[-1] if parts[-1].endswith((".", "!", "?")) else f"{parts[-1]}."
+    return " ".join([readable(lead_in), *parts[:-1], last])
+
+
+def quote_around(pieces: list[str], best: int, text: str) -> str:
+    """What to quote when piece `best` of passage `text` (split into `pieces`) is closest to the
+    question.
+
+    A question (a heading such as "Forgot your password?") is answered by the piece after it. A
+    lead-in line ending in ':' brings its list, and a list item brings its lead-in and the other
+    items, when the whole list is short; a longer list gives the piece alone. Markdown markup is
+    dropped.
+    """
+    piece = pieces[best]
+    if piece.rstrip().endswith("?") and best + 1 < len(pieces):
+        return readable(pieces[best + 1])
+    lines = [line for line in text.split("\n") if line.strip()]
+    at = next((i for i, line in enumerate(lines) if piece in line), None)
+    if at is None:
+        return readable(piece)
+    start = at
+    if _LIST_ITEM.match(lines[at]):
+        while start > 0 and _LIST_ITEM.match(lines[start - 1]):
+            start -= 1
+        if start == 0 or not lines[start - 1].rstrip().endswith(":"):
+            return readable(piece)
+        start -= 1
+    elif not (piece.rstrip().endswith(":") and lines[at].rstrip().endswith(":")):
+        return readable(piece)
+    end = start + 1
+    while end < len(lines) and _LIST_ITEM.match(lines[end]):
+        end += 1
+    if end == start + 1:  # a lead-in with no list after it: the next line completes it
+        return readable(piece) if end >= len(lines) else f"{readable(piece)} {readable(lines[end])}"
+    quote = _joined_list(lines[start], lines[start + 1 : end])
+    return quote if len(quote) <= MAX_QUOTE_CHARS else readable(piece)
 
 
 _LEAD_IN = re.compile(
@@ -77,6 +128,7 @@ class PreparedPassages:
     def __init__(self, encoder: Encoder, passages: list[str], semantic_weight: float) -> None:
         self.encoder = encoder
         self.semantic_weight = semantic_weight
+        self.texts = passages
         self.pieces = [split_sentences(p) or [p] for p in passages]
         self.flat = [s for group in self.pieces for s in group]
         self.vectors = encoder.encode(self.flat) if self.flat else np.zeros((0, encoder.dimension))
@@ -99,12 +151,14 @@ class PreparedPassages:
             scores = np.where(outside, -np.inf, scores)
         best = int(np.argmax(scores))
         passage = int(np.searchsorted(self.bounds, best, side="right") - 1)
-        sentence = self.flat[best]
-        if sentence.startswith(_FAQ_QUESTION):
+        pieces = self.pieces[passage]
+        if self.flat[best].startswith(_FAQ_QUESTION):
             # The user's question matches an FAQ question: its answer is the whole reply.
-            answer = self.pieces[passage][1:]
-            sentence = " ".join(answer).removeprefix(_FAQ_ANSWER) if answer else ""
-        return passage, sentence.removeprefix(_FAQ_ANSWER), float(scores[best])
+            sentence = " ".join(pieces[1:]).removeprefix(_FAQ_ANSWER) if len(pieces) > 1 else ""
+        else:
+            at = best - int(self.bounds[passage])
+            sentence = quote_around(pieces, at, self.texts[passage]).removeprefix(_FAQ_ANSWER)
+        return passage, sentence, float(scores[best])
 
     def best_per_passage(self, query_vector: np.ndarray) -> list[float]:
         """Cosine of the query to each passage's closest sentence."""
