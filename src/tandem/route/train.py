@@ -329,25 +329,25 @@ def _fit_lora(
             f"Currently it is {frozen}."
         )
     model.add_lora(options.lora_rank, 2.0 * options.lora_rank, first_layer=frozen)
+    # Cached rows: the training messages, then the validation messages after them.
     cache = LowerLayerCache(model, frozen, [*texts, *validation_texts]) if frozen else None
-    validation_rows = np.arange(len(texts), len(texts) + len(validation_texts))
 
-    def batch_logits(rows: list[int] | np.ndarray) -> Any:
-        """Logits of the messages at `rows` (training rows, then validation rows after them)."""
+    def batch_logits(rows: list[int]) -> Any:
+        """Logits of the training messages at `rows`, with gradients."""
         if cache is not None:
             return model.head(cache.embed(rows) * SCALE)
-        every = [*texts, *validation_texts]
-        return model.logits_tensor([every[i] for i in rows])
+        return model.logits_tensor([texts[i] for i in rows])
 
     def validation_accuracy() -> float:
         if cache is None:
             return float((model.logits(validation_texts).argmax(1) == validation_targets).mean())
-        order = validation_rows[np.argsort([len(t) for t in validation_texts], kind="stable")]
+        order = np.argsort([len(t) for t in validation_texts], kind="stable")  # little padding
         predicted = np.zeros(len(validation_texts), np.int64)
         with torch.inference_mode():
             for start in range(0, len(order), 128):
                 rows = order[start : start + 128]
-                predicted[rows - len(texts)] = batch_logits(rows).argmax(1).numpy()
+                vectors = cache.embed(rows + len(texts))
+                predicted[rows] = model.head(vectors * SCALE).argmax(1).numpy()
         return float((predicted == validation_targets).mean())
 
     model.encoder.train()
