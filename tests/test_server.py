@@ -223,7 +223,8 @@ def test_client_disconnect_cancels_generation(server, keys) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         metrics = _http(server, None).get("/metrics").text
-        if _metric(metrics, "tandem_generation_cancelled_total") >= 1:
+        cancelled = _metric(metrics, "tandem_generation_cancelled_total") >= 1
+        if cancelled and _metric(metrics, "tandem_generation_running") == 0:  # both settle
             break
         time.sleep(0.2)
     assert _metric(metrics, "tandem_generation_cancelled_total") >= 1
