@@ -4,7 +4,10 @@
     python bench/answer.py --calibrate     # run permissively once, then grid-search thresholds
 
 Prints a table and writes JSON (default bench/results/answer.json). Not a test: figures go to
-docs/benchmarks.md with the machine and date.
+docs/benchmarks.md with the machine and date. Besides the cited-document and abstention rates, it
+gives the token F1 of each answer against the question's reference answer (SQuAD-style, citation
+marks removed; an abstention scores 0): a rough measure of whether the answer says the right thing,
+which citing the right document alone does not show.
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from tandem.config import Settings
+from tandem.evaluate.metrics import token_f1
 from tandem.pipeline import Tandem
+from tandem.verify.support import strip_citation_marks
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,6 +36,15 @@ def percentile(values: list[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def answer_f1(text: str, abstained: bool, question: dict) -> float | None:
+    """Token F1 of the answer (citation marks removed) against the question's reference answer;
+    0 for an abstention on an answerable question, None without a reference."""
+    reference = question.get("reference_answer")
+    if not question["answerable"] or not reference:
+        return None
+    return 0.0 if abstained else token_f1(strip_citation_marks(text)[0], reference)
 
 
 def run(bot: Tandem, questions: list[dict]) -> list[dict]:
@@ -44,6 +59,8 @@ def run(bot: Tandem, questions: list[dict]) -> list[dict]:
                 "answerable": q["answerable"],
                 "expected": q.get("expected_docs", []),
                 "answer": answer.text,
+                "reference": q.get("reference_answer", ""),
+                "answer_f1": answer_f1(answer.text, answer.abstained, q),
                 "draft": answer.draft,
                 "abstained": answer.abstained,
                 "reason": answer.reason,
@@ -81,20 +98,19 @@ def score(rows: list[dict], decide) -> dict:
     }
 
 
-def rule(tr: float, ts: float | None, tl: float = 0.0, tx: float | None = None, m: int = 1, tq: float = 0.0):
+def rule(
+    tr: float,
+    ts: float | None,
+    tl: float = 0.0,
+    tx: float | None = None,
+    m: int = 1,
+    quotes_first: bool = False,
+):
     """Gate on retrieval (tr); keep draft sentences with support >= ts and lexical share >= tl;
-    else quote the closest sentence of the top m passages if its cosine >= tx; else abstain."""
+    quote the closest sentence of the top m passages if its cosine >= tx: as the fallback when no
+    sentence is kept, or before generating when `quotes_first`; else abstain."""
 
-    def decide(r: dict) -> set[str]:
-        if r["confidence"] < tr or not r["top_doc"]:
-            return set()
-        if ts is None:
-            return {r["top_doc"]}
-        kept = {
-            s["doc"] for s in r["sentences"] if s["support"] >= ts and s["lexical"] >= tl and s["numbers_ok"]
-        }
-        if kept:
-            return kept
+    def quote(r: dict) -> set[str]:
         candidates = r["extractive"][:m]
         if tx is not None and candidates:
             best = max(candidates, key=lambda c: c["similarity"])
@@ -102,15 +118,27 @@ def rule(tr: float, ts: float | None, tl: float = 0.0, tx: float | None = None, 
                 return {best["doc"]}
         return set()
 
+    def decide(r: dict) -> set[str]:
+        if r["confidence"] < tr or not r["top_doc"]:
+            return set()
+        if ts is None:
+            return {r["top_doc"]}
+        if quotes_first and (quoted := quote(r)):
+            return quoted
+        kept = {
+            s["doc"] for s in r["sentences"] if s["support"] >= ts and s["lexical"] >= tl and s["numbers_ok"]
+        }
+        return kept or quote(r)
+
     return decide
 
 
-def calibrate(rows: list[dict]) -> dict:
+def calibrate(rows: list[dict], quotes_first: bool) -> dict:
     """Grid search; both targets matter, so maximise the smaller margin over its target."""
     grid = [round(0.05 * i, 2) for i in range(4, 15)]
     best = None
     for tr, ts, tl, tx, m in itertools.product(grid, grid, [0.0, 0.3, 0.5, 0.7], [*grid, 2.0], [1, 2, 3]):
-        rates = score(rows, rule(tr, ts, tl, tx, m))
+        rates = score(rows, rule(tr, ts, tl, tx, m, quotes_first))
         margin = min(rates["answerable_cited_expected"] - 0.9, rates["unanswerable_abstained"] - 0.8)
         key = (margin, rates["answerable_cited_expected"] + rates["unanswerable_abstained"])
         if best is None or key > best[0]:
@@ -163,24 +191,36 @@ def main() -> None:
 
     s = settings
     configured = score(rows, lambda r: set() if not r["cited"] else set(r["cited"]))
-    variants = {
-        "retrieval gate only (cite top passage)": score(rows, rule(s.min_retrieval_score, None, None)),
-        "gate + sentence verification": score(
-            rows, rule(s.min_retrieval_score, s.min_support, s.min_lexical_support)
-        ),
-        "gate + verification + extractive fallback": score(
-            rows,
-            rule(
-                s.min_retrieval_score,
-                s.min_support,
-                s.min_lexical_support,
-                s.min_extractive_similarity,
-                s.extractive_passages,
+    f1 = [r["answer_f1"] for r in rows if r["answer_f1"] is not None]
+    configured["answerable_reference_f1"] = statistics.fmean(f1) if f1 else None
+    # Replaying other rules needs every row's draft: a run that quoted instead of generating has
+    # none (TANDEM_PREFER_QUOTES=false generates for every question).
+    variants = (
+        {}
+        if any(r["reason"] == "quoted" for r in rows)
+        else {
+            "retrieval gate only (cite top passage)": score(rows, rule(s.min_retrieval_score, None, None)),
+            "gate + sentence verification": score(
+                rows, rule(s.min_retrieval_score, s.min_support, s.min_lexical_support)
             ),
-        ),
-    }
+            "gate + verification + extractive fallback": score(
+                rows,
+                rule(
+                    s.min_retrieval_score,
+                    s.min_support,
+                    s.min_lexical_support,
+                    s.min_extractive_similarity,
+                    s.extractive_passages,
+                ),
+            ),
+        }
+    )
     generated = [r for r in rows if r["completion_tokens"]]
+    quoted = [r for r in rows if r["reason"] == "quoted"]
+    modes = dict(sorted(Counter(r["reason"] for r in rows).items()))
     latency = {
+        "quoted_total_ms_p50": percentile([r["total_ms"] for r in quoted], 0.5),
+        "quoted_total_ms_p95": percentile([r["total_ms"] for r in quoted], 0.95),
         "first_token_ms_p50": percentile([r["first_token_ms"] for r in generated], 0.5),
         "first_token_ms_p95": percentile([r["first_token_ms"] for r in generated], 0.95),
         "total_ms_p50": percentile([r["total_ms"] for r in rows], 0.5),
@@ -207,16 +247,18 @@ def main() -> None:
                 "min_retrieval_score",
                 "min_support",
                 "min_extractive_similarity",
+                "prefer_quotes",
             )
         },
         "ingest": {"seconds": round(ingest_s, 2), "chunks": report.chunks, "documents": report.documents},
         "configured": configured,
+        "reasons": modes,
         "variants": variants,
         "latency": latency,
         "rows": rows,
     }
     if args.calibrate:
-        result["calibrated"] = calibrate(rows)
+        result["calibrated"] = calibrate(rows, s.prefer_quotes)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))
 
@@ -227,6 +269,9 @@ def main() -> None:
             f"{name:<45} {rates['answerable_cited_expected']:>15.3f} "
             f"{rates['answerable_abstained']:>15.3f} {rates['unanswerable_abstained']:>17.3f}"
         )
+    if (f1_mean := configured["answerable_reference_f1"]) is not None:
+        print(f"token F1 against the reference answers (answerable, abstained = 0): {f1_mean:.3f}")
+    print("answers by reason:", ", ".join(f"{k} {v}" for k, v in modes.items()))
     for key, value in latency.items():
         print(f"{key:<30} {value:.1f}")
     if args.calibrate:

@@ -1,4 +1,5 @@
-"""Real generation with the bundled SmolLM2 model: cited answers and abstentions."""
+"""Real generation with the bundled SmolLM2 model and the default quote-first answers: citations and
+abstentions."""
 
 from __future__ import annotations
 
@@ -10,15 +11,36 @@ from tandem.answer import ABSTAIN_TEXT
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory: pytest.TempPathFactory, settings, encoder):
+def index_dir(tmp_path_factory: pytest.TempPathFactory, settings, encoder) -> Path:
     from tandem.pipeline import Tandem
 
     from .conftest import DATA
 
-    tandem = Tandem(tmp_path_factory.mktemp("answer") / "index", settings)
+    folder = tmp_path_factory.mktemp("answer") / "index"
+    tandem = Tandem(folder, settings)
     tandem._encoder = encoder
     tandem.ingest([DATA / "kb"])
+    return folder
+
+
+def open_bot(index_dir: Path, settings, encoder, **overrides):
+    from tandem.pipeline import Tandem
+
+    tandem = Tandem(index_dir, settings.model_copy(update=overrides))
+    tandem._encoder = encoder
     return tandem
+
+
+@pytest.fixture(scope="module")
+def bot(index_dir: Path, settings, encoder):
+    """Generates for every question (quotes only as the fallback): the decoder's path."""
+    return open_bot(index_dir, settings, encoder, prefer_quotes=False)
+
+
+@pytest.fixture(scope="module")
+def quoting_bot(index_dir: Path, settings, encoder):
+    """The default: the closest passage sentence when it is close enough, else generation."""
+    return open_bot(index_dir, settings, encoder)
 
 
 def test_answer_cites_the_passage_that_backs_it(bot) -> None:
@@ -56,3 +78,29 @@ def test_answer_json_shape(bot) -> None:
     assert set(data) >= {"answer", "citations", "passages", "abstained", "timings_ms", "versions"}
     if not data["abstained"]:
         assert data["citations"][0]["doc_id"] == "faq.csv"
+
+
+def test_default_quotes_the_closest_sentence_without_generating(quoting_bot) -> None:
+    answer = quoting_bot.ask("How long does the frame warranty last?")
+    assert (answer.mode, answer.reason, answer.abstained) == ("extractive", "quoted", False)
+    citation = answer.citations[0]
+    assert citation.doc_id == "warranty.txt" and "10" in citation.sentence
+    assert answer.text == f"{citation.sentence} [1]"
+    assert citation.sentence in answer.passages[0].chunk.text  # verbatim from the cited passage
+    assert "generate_ms" not in answer.timings and answer.draft == ""
+    assert answer.versions["generator"] == "none (quoted)" and answer.versions["prompt"]
+    assert quoting_bot._generator is None  # the decoder was never loaded
+    assert answer.diagnostics["extractive_candidates"][0]["similarity"] >= 0.45
+
+
+def test_default_generates_when_no_sentence_is_close_enough(index_dir, settings, encoder) -> None:
+    strict = open_bot(index_dir, settings, encoder, min_extractive_similarity=0.99)
+    answer = strict.ask("How long does the frame warranty last?")
+    assert answer.draft and answer.timings["generate_ms"] > 0
+    assert answer.reason in ("supported", "unsupported_draft")
+    assert answer.mode in ("generated", "abstained")
+
+
+def test_default_still_abstains_on_an_unrelated_question(quoting_bot) -> None:
+    answer = quoting_bot.ask("What is the boiling point of mercury in Kelvin?")
+    assert answer.abstained and answer.text == ABSTAIN_TEXT and not answer.citations

@@ -149,7 +149,9 @@ def test_answers_and_citations_match_the_in_process_backend(
     from tandem.pipeline import Tandem
 
     # one llama.cpp thread on each side, like the server: busy-waiting threads crawl on a shared CPU
-    base = settings.model_copy(update={"trace": False, "input_guard": False, "generator_threads": 1})
+    base = settings.model_copy(
+        update={"trace": False, "input_guard": False, "generator_threads": 1, "prefer_quotes": False}
+    )
     key = SecretStr(API_KEY)
     remote = base.model_copy(update={"generator_url": server.url, "generator_api_key": key})
     local_bot, http_bot = Tandem(demo_index, base), Tandem(demo_index, remote)

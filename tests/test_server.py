@@ -22,7 +22,9 @@ LONG_QUESTION = "How do I charge the battery?"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, settings, encoder):
     """The demo knowledge base in an index of its own (uploads must not reach the shared demo
-    index), with the demo router and guard policy, a queue of 1 and a small body limit."""
+    index), with the demo router and guard policy, a queue of 1 and a small body limit. It
+    generates every answer (`prefer_quotes` off): streaming, backpressure and cancellation are
+    about generation; the default quote-first answers are tested in test_answer.py."""
     from tandem.demo import demo_kb_root
     from tandem.pipeline import Tandem
 
@@ -41,6 +43,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, settings, encoder):
             "TANDEM_GUARD_POLICY": str(examples / "guard" / "policy.toml"),
             "TANDEM_GENERATION_QUEUE": "1",
             "TANDEM_MAX_REQUEST_BYTES": "300000",
+            "TANDEM_PREFER_QUOTES": "false",
         },
     )
     yield live

@@ -96,6 +96,11 @@ class Settings(BaseSettings):
         0.0, description="...and this cosine to the question (it must answer, not just be true)."
     )
     extractive_passages: int = Field(1, ge=1, le=10, description="Passages the fallback quotes from.")
+    prefer_quotes: bool = Field(
+        True,
+        description="Quote the closest passage sentence when it clears min_extractive_similarity, and "
+        "generate only when none does (the bundled 135M model's sentences were less accurate).",
+    )
     min_extractive_similarity: float = Field(
         0.45, description="Quote the best passage sentence when the draft is unsupported."
     )

@@ -46,6 +46,7 @@ from tandem.trace.store import TraceStore
 from tandem.verify.draft import MODEL_DECLINED, DraftVerifier
 from tandem.verify.support import SupportJudge
 
+QUOTED_NO_GENERATOR = "none (quoted)"  # versions["generator"] of an answer no model wrote
 _SENTENCE_DONE = re.compile(r"[.!?][\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n")
 
 
@@ -354,6 +355,17 @@ class Tandem:
         with tracer.span("verify_prepare", passages=len(checked)):
             prepared = SupportJudge(self.encoder).prepare([p.chunk.text for p in checked])
         timings["verify_ms"] = (time.perf_counter() - verify_started) * 1000
+        diagnostics["extractive_candidates"] = [
+            {"doc": passages[i].chunk.doc_id, "similarity": round(similarity, 4)}
+            for i, similarity in enumerate(prepared.best_per_passage(result.query_vector))
+        ]
+        query_vector = result.query_vector
+        quoted = self._quote(query_vector, prepared, passages, finish, "quoted") if s.prefer_quotes else None
+        if quoted is not None:
+            versions["generator"] = QUOTED_NO_GENERATOR
+            yield AnswerEvent("sentence", quoted.text)
+            yield AnswerEvent("answer", answer=quoted)
+            return
         versions["generator"] = self.generator.model_id
         stats = GenerationStats()
         messages = build_messages(question, passages[: s.prompt_passages])
@@ -397,14 +409,12 @@ class Tandem:
             decode_tokens_per_s=round(stats.decode_tokens_per_s, 1),
             model_declined=bool(MODEL_DECLINED.search(draft)),
         )
-        diagnostics["extractive_candidates"] = [
-            {"doc": passages[i].chunk.doc_id, "similarity": round(similarity, 4)}
-            for i, similarity in enumerate(prepared.best_per_passage(result.query_vector))
-        ]
         if kept:
             answer = finish(" ".join(kept), verifier.citations, "supported", "generated", draft)
         else:
-            answer = self._fallback(question, result.query_vector, prepared, passages, finish, draft)
+            answer = self._quote(
+                result.query_vector, prepared, passages, finish, "extractive_fallback", draft
+            ) or finish(ABSTAIN_TEXT, [], "unsupported_draft", "abstained", draft)
             yield AnswerEvent("sentence", answer.text)
         yield AnswerEvent("answer", answer=answer)
 
@@ -457,13 +467,15 @@ class Tandem:
         answer.ticket = ticket
         return answer
 
-    def _fallback(self, question, query_vector, prepared, passages, finish, draft) -> Answer:
-        """No draft sentence was supported: quote the best passage sentence, or abstain."""
+    def _quote(self, query_vector, prepared, passages, finish, reason: str, draft: str = "") -> Answer | None:
+        """The passage sentence closest to the question, cited, when it is close enough; else None.
+
+        With `prefer_quotes` this is the answer whenever it exists (no generation); otherwise it is
+        the fallback when no generated sentence was supported.
+        """
         s = self.settings
         index, sentence, similarity = prepared.best_sentence(query_vector, s.extractive_passages)
-        if sentence and similarity >= s.min_extractive_similarity:
-            citation = Citation.of(1, passages[index], sentence, similarity, sentence)
-            answer = finish(f"{sentence} [1]", [citation], "extractive_fallback", "extractive", draft)
-        else:
-            answer = finish(ABSTAIN_TEXT, [], "unsupported_draft", "abstained", draft)
-        return answer
+        if not sentence or similarity < s.min_extractive_similarity:
+            return None
+        citation = Citation.of(1, passages[index], sentence, similarity, sentence)
+        return finish(f"{sentence} [1]", [citation], reason, "extractive", draft)
