@@ -91,6 +91,11 @@ def test_default_quotes_the_closest_sentence_without_generating(quoting_bot) -> 
     assert answer.versions["generator"] == "none (quoted)" and answer.versions["prompt"]
     assert quoting_bot._generator is None  # the decoder was never loaded
     assert answer.diagnostics["extractive_candidates"][0]["similarity"] >= 0.45
+    # the trace says the answer was quoted, and how close the sentence was
+    spans = {s["name"]: s for s in quoting_bot.traces.get(answer.trace_id)["spans"]}
+    assert spans["quote"]["attributes"]["quoted"] is True
+    assert spans["quote"]["attributes"]["similarity"] >= spans["quote"]["attributes"]["threshold"]
+    assert "generate" not in spans
 
 
 def test_default_generates_when_no_sentence_is_close_enough(index_dir, settings, encoder) -> None:

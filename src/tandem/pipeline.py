@@ -359,8 +359,16 @@ class Tandem:
             {"doc": passages[i].chunk.doc_id, "similarity": round(similarity, 4)}
             for i, similarity in enumerate(prepared.best_per_passage(result.query_vector))
         ]
-        query_vector = result.query_vector
-        quoted = self._quote(query_vector, prepared, passages, finish, "quoted") if s.prefer_quotes else None
+        quoted = None
+        if s.prefer_quotes:
+            with tracer.span("quote") as attributes:
+                quoted = self._quote(result.query_vector, prepared, passages, finish, "quoted")
+                closest = diagnostics["extractive_candidates"][: s.extractive_passages]
+                attributes.update(
+                    quoted=quoted is not None,
+                    similarity=max((c["similarity"] for c in closest), default=0.0),
+                    threshold=s.min_extractive_similarity,
+                )
         if quoted is not None:
             versions["generator"] = QUOTED_NO_GENERATOR
             yield AnswerEvent("sentence", quoted.text)
