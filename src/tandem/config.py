@@ -95,14 +95,14 @@ class Settings(BaseSettings):
     min_answer_relevance: float = Field(
         0.0, description="...and this cosine to the question (it must answer, not just be true)."
     )
-    extractive_passages: int = Field(1, ge=1, le=10, description="Passages the fallback quotes from.")
+    extractive_passages: int = Field(1, ge=1, le=10, description="Top passages a quote may come from.")
     prefer_quotes: bool = Field(
         True,
         description="Quote the closest passage sentence when it clears min_extractive_similarity, and "
         "generate only when none does (the bundled 135M model's sentences were less accurate).",
     )
     min_extractive_similarity: float = Field(
-        0.45, description="Quote the best passage sentence when the draft is unsupported."
+        0.45, description="Quote the passage sentence closest to the question when at least this close."
     )
     max_question_chars: int = Field(2000, ge=10)
     input_guard: bool = Field(True, description="Check questions for prompt injection and PII first.")
