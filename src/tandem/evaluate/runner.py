@@ -43,7 +43,7 @@ SETTINGS_RECORDED = (
     "encoder", "encoder_backend", "generator", "search_mode", "fusion", "dense_weight",
     "coverage_weight", "top_k", "prompt_passages", "max_answer_tokens", "min_retrieval_score", "min_support",
     "min_lexical_support", "min_answer_relevance", "extractive_passages", "min_extractive_similarity",
-    "input_guard", "router", "guard_policy", "generator_threads", "encoder_threads",
+    "prefer_quotes", "input_guard", "router", "guard_policy", "generator_threads", "encoder_threads",
 )  # fmt: skip
 Progress = Callable[[int, int, dict], None]
 
