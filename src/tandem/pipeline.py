@@ -359,14 +359,14 @@ class Tandem:
             {"doc": passages[i].chunk.doc_id, "similarity": round(similarity, 4)}
             for i, similarity in enumerate(prepared.best_per_passage(result.query_vector))
         ]
+        closest = prepared.best_sentence(result.query_vector, s.extractive_passages)
         quoted = None
         if s.prefer_quotes:
             with tracer.span("quote") as attributes:
-                quoted = self._quote(result.query_vector, prepared, passages, finish, "quoted")
-                closest = diagnostics["extractive_candidates"][: s.extractive_passages]
+                quoted = self._quote(closest, passages, finish, "quoted")
                 attributes.update(
                     quoted=quoted is not None,
-                    similarity=max((c["similarity"] for c in closest), default=0.0),
+                    similarity=round(closest[2], 4),
                     threshold=s.min_extractive_similarity,
                 )
         if quoted is not None:
@@ -420,9 +420,9 @@ class Tandem:
         if kept:
             answer = finish(" ".join(kept), verifier.citations, "supported", "generated", draft)
         else:
-            answer = self._quote(
-                result.query_vector, prepared, passages, finish, "extractive_fallback", draft
-            ) or finish(ABSTAIN_TEXT, [], "unsupported_draft", "abstained", draft)
+            answer = self._quote(closest, passages, finish, "extractive_fallback", draft) or finish(
+                ABSTAIN_TEXT, [], "unsupported_draft", "abstained", draft
+            )
             yield AnswerEvent("sentence", answer.text)
         yield AnswerEvent("answer", answer=answer)
 
@@ -475,15 +475,17 @@ class Tandem:
         answer.ticket = ticket
         return answer
 
-    def _quote(self, query_vector, prepared, passages, finish, reason: str, draft: str = "") -> Answer | None:
-        """The passage sentence closest to the question, cited, when it is close enough; else None.
+    def _quote(
+        self, closest: tuple[int, str, float], passages, finish, reason: str, draft: str = ""
+    ) -> Answer | None:
+        """The passage sentence closest to the question (`PreparedPassages.best_sentence`), cited,
+        when it is close enough; else None.
 
         With `prefer_quotes` this is the answer whenever it exists (no generation); otherwise it is
         the fallback when no generated sentence was supported.
         """
-        s = self.settings
-        index, sentence, similarity = prepared.best_sentence(query_vector, s.extractive_passages)
-        if not sentence or similarity < s.min_extractive_similarity:
+        index, sentence, similarity = closest
+        if not sentence or similarity < self.settings.min_extractive_similarity:
             return None
         citation = Citation.of(1, passages[index], sentence, similarity, sentence)
         return finish(f"{sentence} [1]", [citation], reason, "extractive", draft)
