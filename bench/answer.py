@@ -24,7 +24,7 @@ from collections import Counter
 from pathlib import Path
 
 from tandem.config import Settings
-from tandem.evaluate.metrics import token_f1
+from tandem.evaluate.metrics import answer_correct, token_f1
 from tandem.pipeline import Tandem
 from tandem.verify.support import strip_citation_marks
 
@@ -47,6 +47,44 @@ def answer_f1(text: str, abstained: bool, question: dict) -> float | None:
     return 0.0 if abstained else token_f1(strip_citation_marks(text)[0], reference)
 
 
+def correctness(answer, question: dict) -> bool | None:
+    """answer_correct for an answerable question with key facts (None otherwise)."""
+    if not question["answerable"] or not question.get("key_facts"):
+        return None
+    return answer_correct(
+        strip_citation_marks(answer.text)[0],
+        answer.abstained,
+        [c.doc_id for c in answer.citations],
+        question.get("expected_docs", []),
+        question["key_facts"],
+    )
+
+
+def correctness_table(rows: list[dict]) -> dict[str, dict]:
+    """Per split (all, dev, test): answerable correct / abstained, and abstention on on-topic and
+    off-topic unanswerable questions."""
+
+    def rate(selected: list[dict], test) -> float | None:
+        return round(sum(map(test, selected)) / len(selected), 4) if selected else None
+
+    table = {}
+    for split in ("all", "dev", "test"):
+        part = [r for r in rows if split == "all" or r["split"] == split]
+        answerable = [r for r in part if r["answerable"] and r["correct"] is not None]
+        on_topic = [r for r in part if not r["answerable"] and r["intent"] == "on-topic-unanswerable"]
+        off_topic = [r for r in part if not r["answerable"] and r["intent"] != "on-topic-unanswerable"]
+        table[split] = {
+            "answer_correct": rate(answerable, lambda r: r["correct"]),
+            "answerable_abstained": rate(answerable, lambda r: r["abstained"]),
+            "on_topic_unanswerable_abstained": rate(on_topic, lambda r: r["abstained"]),
+            "off_topic_abstained": rate(off_topic, lambda r: r["abstained"]),
+            "n_answerable": len(answerable),
+            "n_on_topic": len(on_topic),
+            "n_off_topic": len(off_topic),
+        }
+    return table
+
+
 def run(bot: Tandem, questions: list[dict]) -> list[dict]:
     rows = []
     for i, q in enumerate(questions, start=1):
@@ -61,6 +99,9 @@ def run(bot: Tandem, questions: list[dict]) -> list[dict]:
                 "answer": answer.text,
                 "reference": q.get("reference_answer", ""),
                 "answer_f1": answer_f1(answer.text, answer.abstained, q),
+                "correct": correctness(answer, q),
+                "split": q.get("split", ""),
+                "intent": q.get("intent", ""),
                 "draft": answer.draft,
                 "abstained": answer.abstained,
                 "reason": answer.reason,
@@ -252,6 +293,7 @@ def main() -> None:
         },
         "ingest": {"seconds": round(ingest_s, 2), "chunks": report.chunks, "documents": report.documents},
         "configured": configured,
+        "correctness": correctness_table(rows),
         "reasons": modes,
         "variants": variants,
         "latency": latency,
@@ -271,6 +313,14 @@ def main() -> None:
         )
     if (f1_mean := configured["answerable_reference_f1"]) is not None:
         print(f"token F1 against the reference answers (answerable, abstained = 0): {f1_mean:.3f}")
+    print(
+        f"\n{'split':<6} {'correct':>8} {'ans. abstained':>15} {'on-topic abst.':>15} {'off-topic abst.':>16}"
+    )
+    for split, rates in result["correctness"].items():
+        print(
+            f"{split:<6} {rates['answer_correct']:>8.3f} {rates['answerable_abstained']:>15.3f} "
+            f"{rates['on_topic_unanswerable_abstained']:>15.3f} {rates['off_topic_abstained']:>16.3f}"
+        )
     print("answers by reason:", ", ".join(f"{k} {v}" for k, v in modes.items()))
     for key, value in latency.items():
         print(f"{key:<30} {value:.1f}")

@@ -27,9 +27,19 @@ class Citation:
     sentence: str
     support: float
     evidence: str = ""  # the passage sentence that backs `sentence` (verbatim from the chunk)
+    span_start: int | None = None  # where `evidence` starts in the chunk's text, when known exactly
+    span_end: int | None = None
 
     @classmethod
-    def of(cls, number: int, passage: Passage, sentence: str, support: float, evidence: str = "") -> Citation:
+    def of(
+        cls,
+        number: int,
+        passage: Passage,
+        sentence: str,
+        support: float,
+        evidence: str = "",
+        span: tuple[int, int] | None = None,
+    ) -> Citation:
         c = passage.chunk
         return cls(
             number,
@@ -44,6 +54,8 @@ class Citation:
             sentence,
             round(support, 4),
             evidence,
+            span[0] if span else None,
+            span[1] if span else None,
         )
 
     @property

@@ -104,6 +104,21 @@ class Settings(BaseSettings):
     min_extractive_similarity: float = Field(
         0.45, description="Quote the passage sentence closest to the question when at least this close."
     )
+    answer_selector: bool = Field(
+        True,
+        description="Let the trained evidence selector choose the units that answer the question (and "
+        "abstain when none does); false: the closest sentence by similarity, as before.",
+    )
+    selector_passages: int = Field(
+        5, ge=1, le=20, description="Top passages whose units the selector scores."
+    )
+    selector_threshold: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Abstain below this selector probability (default: the shipped one).",
+    )
+    evidence_units: int = Field(2, ge=1, le=5, description="Most units an answer is built from.")
     max_question_chars: int = Field(2000, ge=10)
     input_guard: bool = Field(True, description="Check questions for prompt injection and PII first.")
     injection_threshold: float | None = Field(

@@ -38,6 +38,10 @@ from tandem.route.config import Policy
 from tandem.route.policy import RoutingDecision
 from tandem.route.router import Router
 from tandem.route.tickets import TicketStore
+from tandem.select.compose import chosen_units, evidence_passages, quoted_answer
+from tandem.select.features import QuestionView
+from tandem.select.model import SelectorModel
+from tandem.select.selector import EvidenceSelector, Selection
 from tandem.storage.open import open_store
 from tandem.trace.otel import OtlpExporter
 from tandem.trace.record import build_trace
@@ -76,6 +80,7 @@ class Tandem:
         self._guard_encoder: Encoder | None = None
         self._content_policy: ContentPolicy | None = None
         self._otlp: OtlpExporter | None = None
+        self._selector: EvidenceSelector | None = None
         self._side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tandem-route")
 
     # -- components, loaded on first use -------------------------------------------------------
@@ -119,6 +124,13 @@ class Tandem:
         if self._router is None and self.settings.router is not None:
             self._router = Router.from_config(self.settings.router, encoder=self.encoder)
         return self._router
+
+    @property
+    def selector(self) -> EvidenceSelector:
+        """The evidence selector: which unit of the passages answers the question, if any."""
+        if self._selector is None:
+            self._selector = EvidenceSelector(self.encoder, SelectorModel.load())
+        return self._selector
 
     @property
     def guard_encoder(self) -> Encoder:
@@ -350,18 +362,43 @@ class Tandem:
             yield AnswerEvent("answer", answer=answer)
             return
 
+        selected = None
+        if s.answer_selector:
+            selection = self._select(question, result.query_vector, passages, tracer, diagnostics, versions)
+            timings["select_ms"] = selection.elapsed_ms
+            if not selection.answers:
+                answer = finish(ABSTAIN_TEXT, [], "no_answering_evidence", "abstained")
+                yield AnswerEvent("sentence", answer.text)
+                yield AnswerEvent("answer", answer=answer)
+                return
+            selected = chosen_units(selection, s.evidence_units)
+            if s.prefer_quotes:
+                versions["generator"] = QUOTED_NO_GENERATOR
+                text, citations = quoted_answer(selected, passages)
+                answer = finish(text, citations, "selected", "extractive")
+                yield AnswerEvent("sentence", answer.text)
+                yield AnswerEvent("answer", answer=answer)
+                return
+            passages_for_prompt = evidence_passages(selected, passages)
+        else:
+            passages_for_prompt = passages[: s.prompt_passages]
+
         verify_started = time.perf_counter()
-        checked = passages[: max(s.prompt_passages, s.extractive_passages)]
+        checked = (
+            passages[: max(s.prompt_passages, s.extractive_passages)]
+            if selected is None
+            else passages_for_prompt
+        )
         with tracer.span("verify_prepare", passages=len(checked)):
             prepared = SupportJudge(self.encoder).prepare([p.chunk.text for p in checked])
         timings["verify_ms"] = (time.perf_counter() - verify_started) * 1000
         diagnostics["extractive_candidates"] = [
-            {"doc": passages[i].chunk.doc_id, "similarity": round(similarity, 4)}
+            {"doc": checked[i].chunk.doc_id, "similarity": round(similarity, 4)}
             for i, similarity in enumerate(prepared.best_per_passage(result.query_vector))
         ]
         closest = prepared.best_sentence(result.query_vector, s.extractive_passages)
         quoted = None
-        if s.prefer_quotes:
+        if s.prefer_quotes and selected is None:
             with tracer.span("quote") as attributes:
                 quoted = self._quote(closest, passages, finish, "quoted")
                 attributes.update(
@@ -376,8 +413,8 @@ class Tandem:
             return
         versions["generator"] = self.generator.model_id
         stats = GenerationStats()
-        messages = build_messages(question, passages[: s.prompt_passages])
-        verifier = DraftVerifier(question, result.query_vector, prepared, passages, self.encoder, s)
+        messages = build_messages(question, passages_for_prompt)
+        verifier = DraftVerifier(question, result.query_vector, prepared, checked, self.encoder, s)
         kept: list[str] = []
         sources = [question, *(p.chunk.text for p in checked)]
         draft, pending = "", ""
@@ -419,6 +456,10 @@ class Tandem:
         )
         if kept:
             answer = finish(" ".join(kept), verifier.citations, "supported", "generated", draft)
+        elif selected:
+            text, citations = quoted_answer(selected, passages)
+            answer = finish(text, citations, "extractive_fallback", "extractive", draft)
+            yield AnswerEvent("sentence", answer.text)
         else:
             answer = self._quote(closest, passages, finish, "extractive_fallback", draft) or finish(
                 ABSTAIN_TEXT, [], "unsupported_draft", "abstained", draft
@@ -427,6 +468,45 @@ class Tandem:
         yield AnswerEvent("answer", answer=answer)
 
     # -- steps --------------------------------------------------------------------------------
+    def _select(
+        self,
+        question: str,
+        query_vector,
+        passages: list[Passage],
+        tracer: Tracer,
+        diagnostics: dict,
+        versions,
+    ) -> Selection:
+        """Score the units of the top passages; record the top units in the diagnostics and trace."""
+        lexical = self.snapshot.lexical
+        words = QuestionView.of(question).terms
+        top = passages[: self.settings.selector_passages]
+        with tracer.span("select", passages=len(top)) as attributes:
+            selection = self.selector.select(
+                question,
+                query_vector,
+                [(p.chunk.text, p.chunk.context_line, p.dense_score) for p in top],
+                lexical.vocabulary,
+                lexical.idf(words),
+            )
+            if self.settings.selector_threshold is not None:
+                selection = Selection(
+                    selection.ranked, self.settings.selector_threshold, selection.elapsed_ms
+                )
+            best = selection.best
+            attributes.update(
+                units=len(selection.ranked),
+                best=round(best.probability, 4) if best else None,
+                threshold=round(selection.threshold, 4),
+                answers=selection.answers,
+            )
+        versions["selector"] = self.selector.version
+        diagnostics["units"] = [
+            {**u.to_dict(), "chunk_id": top[u.passage_index].chunk.chunk_id} for u in selection.ranked[:5]
+        ]
+        diagnostics["selector_threshold"] = round(selection.threshold, 4)
+        return selection
+
     def validate_question(self, question: str) -> str:
         """The question stripped, or an InputError when it is empty or over the size limit."""
         question = (question or "").strip()

@@ -108,6 +108,43 @@ def contains_reference(prediction: str, references: Sequence[str]) -> float:
     return float(any(f" {normalize_answer(r)} " in text for r in references if normalize_answer(r)))
 
 
+KeyFacts = Sequence[Sequence[str]]
+"""What a right answer must state: one entry per fact, each a list of accepted wordings."""
+
+
+def key_facts_found(prediction: str, key_facts: KeyFacts) -> list[bool]:
+    """For each key fact, whether some wording of it appears in the normalised prediction."""
+    return [bool(contains_reference(prediction, list(wordings))) for wordings in key_facts]
+
+
+def answer_correct(
+    prediction: str,
+    abstained: bool,
+    cited_docs: Iterable[str],
+    expected_docs: Iterable[str],
+    key_facts: KeyFacts = (),
+    references: Sequence[str] = (),
+) -> bool:
+    """Not abstained, every key fact stated (or, SQuAD-style, some reference contained) and an
+    expected document cited (when any is expected).
+
+    >>> answer_correct("A new set costs EUR 25. [1]", False, ["a.md"], ["a.md"], [["EUR 25", "25 euros"]])
+    True
+    >>> answer_correct("Replace the lock. [1]", False, ["a.md"], ["a.md"], [["EUR 25"]])
+    False
+    """
+    if abstained:
+        return False
+    expected = set(expected_docs)
+    if expected and not expected & set(cited_docs):
+        return False
+    if key_facts:
+        return all(key_facts_found(prediction, key_facts))
+    if references:
+        return bool(contains_reference(prediction, references))
+    raise ValueError("answer_correct needs key facts or reference answers to check against")
+
+
 # -- citations (ALCE, Gao et al. 2023) --------------------------------------------------------------
 
 _MARKS = re.compile(r"(?:\s*\[\d+\])+")

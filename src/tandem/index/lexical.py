@@ -50,6 +50,18 @@ class LexicalIndex:
             return cls(bm25s.BM25(), 0)
         return cls(bm25s.BM25.load(str(folder), mmap=False, show_progress=False), size)
 
+    def idf(self, words: set[str] | frozenset[str]) -> dict[str, float]:
+        """BM25-style idf of each of `words` (analysed terms) in this index."""
+        if not self.size:
+            return {}
+        indptr = self.retriever.scores["indptr"]
+        weights = {}
+        for word in words:
+            ident = self.retriever.vocab_dict.get(word)
+            found = 0 if ident is None else int(indptr[ident + 1] - indptr[ident])
+            weights[word] = float(np.log((self.size + 1) / (found + 0.5)))
+        return weights
+
     def coverage(self, query: str, rows: np.ndarray) -> np.ndarray:
         """IDF-weighted share of the query's terms that each of `rows` contains (0..1).
 

@@ -1,0 +1,135 @@
+"""Train the evidence selector and write `src/tandem/select/data/selector.npz`.
+
+    python scripts/train_selector.py [--questions 4000] [--hidden 16] [--threads 1] [--out PATH]
+
+Data: SQuAD v1.1 dev (`../shared/data/squad-dev/dev-v1.1.json`, CC BY-SA 4.0), only the articles
+at positions i with i % 3 != 2 (file order); the 16 articles with i % 3 == 2 are kept for
+evaluation (`bench/squad_answers.py`) and never read here. Of the training articles, every fifth
+(by position among them) is a development split: it picks the model (logistic regression or a
+small network) and the abstention threshold, the highest that abstains on at most
+--max-answerable-abstained of its answerable questions.
+
+Each question is asked of its paragraph and of the two closest paragraphs of its article, and once
+more with the answer sentence removed from its paragraph (the unanswerable case). Features are
+computed exactly as serving computes them, with the served encoder (int8 ONNX). Prints the
+development figures and stores them, the data counts and the encoder id in the model file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from tandem.encode import load_encoder
+from tandem.encode.model_files import BUNDLED_ENCODER, resolve_encoder
+from tandem.select.model import MODEL_FILE, SelectorModel
+from tandem.select.train import (
+    FeatureBuilder,
+    choose_threshold,
+    corpus_idf,
+    fit,
+    load_squad,
+    question_scores,
+    sample_questions,
+    squad_candidates,
+    summary,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+SQUAD = ROOT.parent / "shared" / "data" / "squad-dev" / "dev-v1.1.json"
+
+
+def is_training_article(i: int) -> bool:
+    return i % 3 != 2
+
+
+def is_development_article(i: int) -> bool:
+    """Every fifth training article (by its position among the training articles)."""
+    return is_training_article(i) and ((i // 3) * 2 + i % 3) % 5 == 4
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data", type=Path, default=SQUAD)
+    parser.add_argument("--questions", type=int, default=4000, help="training questions sampled")
+    parser.add_argument("--dev-questions", type=int, default=1000)
+    parser.add_argument("--hidden", type=int, nargs="+", default=[0], help="hidden units per model to compare; 0 = logistic regression")
+    parser.add_argument("--max-answerable-abstained", type=float, default=0.08)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=MODEL_FILE)
+    args = parser.parse_args()
+    if not args.data.is_file():
+        sys.exit(f"error: {args.data} not found; the SQuAD dev file is in ../shared/data/squad-dev")
+
+    started = time.perf_counter()
+    train = load_squad(args.data, lambda i: is_training_article(i) and not is_development_article(i))
+    dev = load_squad(args.data, is_development_article)
+    encoder = load_encoder(BUNDLED_ENCODER, "onnx-int8", args.threads)
+    idf, vocabulary = corpus_idf(train.texts + dev.texts)
+    builder = FeatureBuilder(encoder, idf, vocabulary)
+    parts = {}
+    for name, corpus, n in (("train", train, args.questions), ("dev", dev, args.dev_questions)):
+        chosen = sample_questions(corpus, n, args.seed)
+        print(f"{name}: {len(set(corpus.articles))} articles, {len(corpus.texts)} paragraphs, "
+              f"{len(chosen)} questions; embedding...", file=sys.stderr)  # fmt: skip
+        paragraphs = encoder.encode([f"{t}\n{x}" for t, x in zip(corpus.titles, corpus.texts, strict=True)])
+        questions = encoder.encode([corpus.questions[i].question for i in range(len(corpus.questions))])
+        builder.prepare(list(zip(corpus.texts, corpus.titles, strict=True)))
+        parts[name] = list(
+            squad_candidates(corpus, builder, paragraphs, questions, chosen, with_removed=True)
+        )
+    prepared_s = time.perf_counter() - started
+    print(f"features ready in {prepared_s:.0f} s", file=sys.stderr)
+
+    best = None
+    results = {}
+    for hidden in args.hidden:
+        layers = fit(parts["train"], hidden, args.seed)
+        probe = SelectorModel(layers, 0.5)
+        scores = question_scores(probe, parts["dev"])
+        threshold = choose_threshold(scores, args.max_answerable_abstained)
+        figures = summary(scores, threshold)
+        results[f"hidden={hidden}"] = {"threshold": round(threshold, 4), **figures}
+        print(f"hidden={hidden}: {results[f'hidden={hidden}']}", file=sys.stderr)
+        key = (figures["answered_and_right"] + figures["removed_abstained"], -hidden)
+        if best is None or key > best[0]:
+            best = (key, hidden, layers, threshold, figures)
+    assert best is not None
+    _, hidden, layers, threshold, figures = best
+    counts = {
+        name: {
+            "questions": sum(c.group == "answerable" for c in cands),
+            "answer_removed": sum(c.group == "removed" for c in cands),
+            "unit_rows": int(sum(len(c.labels) for c in cands)),
+            "positive_rows": int(sum(c.labels.sum() for c in cands)),
+        }
+        for name, cands in parts.items()
+    }
+    info = {
+        "data": "SQuAD v1.1 dev (CC BY-SA 4.0), articles i % 3 != 2; development = every fifth of them",
+        "counts": counts,
+        "hidden": hidden,
+        "development": figures,
+        "compared": results,
+        "encoder": resolve_encoder(BUNDLED_ENCODER).model_id,
+        "encoder_backend": "onnx-int8",
+        "max_answerable_abstained": args.max_answerable_abstained,
+        "seconds": round(time.perf_counter() - started, 1),
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    model = SelectorModel(layers, threshold, info=info)
+    model.save(args.out)
+    print(f"wrote {args.out} ({model.version}): hidden={hidden}, threshold {threshold:.3f}, "
+          f"development {figures}, {info['seconds']} s in all")  # fmt: skip
+    np.set_printoptions(precision=3, suppress=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""The evidence selector: which unit of the retrieved passages answers the question, and does any?
+
+    selector = EvidenceSelector(encoder, SelectorModel.load())
+    selection = selector.select(question, query_vector, passages, lexical)
+    selection.best, selection.answers      # the top unit; False when nothing answers (abstain)
+
+Units are cut from the passages (`passage_units`), embedded in one batch (their vectors are cached
+per passage text, so a passage seen before costs nothing), described by `unit_features` and scored
+by the trained `SelectorModel`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from tandem.encode import Encoder
+from tandem.index.lexical import terms
+from tandem.select.features import QuestionView, feature_matrix, unit_features
+from tandem.select.model import SelectorModel
+from tandem.select.units import Unit, passage_units
+
+MAX_QUESTION_CHARS = 2000  # what the selector reads of a longer question
+CACHE_PASSAGES = 4096
+
+
+@dataclass(frozen=True)
+class ScoredUnit:
+    """A unit of passage `passage_index` with the selector's probability that it answers."""
+
+    unit: Unit
+    passage_index: int
+    probability: float
+    cosine: float
+
+    def to_dict(self) -> dict:
+        u = self.unit
+        return {
+            "passage": self.passage_index,
+            "kind": u.kind,
+            "text": u.text,
+            "start": u.start,
+            "end": u.end,
+            "probability": round(self.probability, 4),
+            "cosine": round(self.cosine, 4),
+        }
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Every scored unit, best first, and whether the best clears the threshold."""
+
+    ranked: list[ScoredUnit]
+    threshold: float
+    elapsed_ms: float
+
+    @property
+    def best(self) -> ScoredUnit | None:
+        return self.ranked[0] if self.ranked else None
+
+    @property
+    def answers(self) -> bool:
+        return bool(self.ranked) and self.ranked[0].probability >= self.threshold
+
+    def passage_order(self) -> list[int]:
+        """Passage indexes ordered by their best unit."""
+        return list(dict.fromkeys(s.passage_index for s in self.ranked))
+
+
+class _PassageUnits:
+    """Units of one passage text with their vectors and terms (cached: computed once per text)."""
+
+    def __init__(self, units: list[Unit], vectors: np.ndarray, context_vectors: np.ndarray) -> None:
+        self.units = units
+        self.vectors = vectors
+        self.context_vectors = context_vectors
+        self.unit_terms = [set(t) for t in terms([u.text for u in units])] if units else []
+        self.context_terms = [set(t) for t in terms([u.context for u in units])] if units else []
+
+
+class EvidenceSelector:
+    """Scores the units of retrieved passages with the bundled encoder and a trained model."""
+
+    def __init__(self, encoder: Encoder, model: SelectorModel) -> None:
+        self.encoder = encoder
+        self.model = model
+        self._cache: OrderedDict[tuple[str, str], _PassageUnits] = OrderedDict()
+
+    @property
+    def version(self) -> str:
+        return self.model.version
+
+    def _prepare(self, texts: Sequence[tuple[str, str]]) -> list[_PassageUnits]:
+        """Units of each (passage text, context line), embedding the ones not cached in one batch."""
+        missing = [key for key in dict.fromkeys(texts) if key not in self._cache]
+        if missing:
+            cut = [passage_units(text, context) for text, context in missing]
+            flat = [u for units in cut for u in units]
+            both = [u.text for u in flat] + [u.with_context() for u in flat]
+            vectors = self.encoder.encode(both) if both else np.zeros((0, self.encoder.dimension), np.float32)
+            at = 0
+            for key, units in zip(missing, cut, strict=True):
+                n = len(units)
+                plain, context = vectors[at : at + n], vectors[len(flat) + at : len(flat) + at + n]
+                self._cache[key] = _PassageUnits(units, plain, context)
+                at += n
+        result = []
+        for key in texts:
+            self._cache.move_to_end(key)
+            result.append(self._cache[key])
+        while len(self._cache) > CACHE_PASSAGES:
+            self._cache.popitem(last=False)
+        return result
+
+    def select(
+        self,
+        question: str,
+        query_vector: np.ndarray,
+        passages: Sequence[tuple[str, str, float]],
+        vocabulary: set[str] | None = None,
+        idf: dict[str, float] | None = None,
+    ) -> Selection:
+        """Score every unit of `passages` ((text, context line, retrieval score), best first)."""
+        started = time.perf_counter()
+        view = QuestionView.of(question[:MAX_QUESTION_CHARS], vocabulary)
+        prepared = self._prepare([(text, context) for text, context, _ in passages])
+        rows, where = [], []
+        weights = idf or {}
+        for p, (group, (_, _, score)) in enumerate(zip(prepared, passages, strict=True)):
+            if not group.units:
+                continue
+            cosine = group.vectors @ query_vector
+            cosine_context = group.context_vectors @ query_vector
+            best_here = float(cosine.max())
+            for i, unit in enumerate(group.units):
+                rows.append(
+                    unit_features(
+                        view, unit.text, group.unit_terms[i], unit.context, group.context_terms[i], unit.kind,
+                        (float(cosine[i]), float(cosine_context[i]), best_here), (p, score), weights,
+                    )
+                )  # fmt: skip
+                where.append((unit, p, float(cosine[i])))
+        if not rows:
+            return Selection([], self.model.threshold, (time.perf_counter() - started) * 1000)
+        probability = self.model.probability(feature_matrix(rows))
+        ranked = [
+            ScoredUnit(unit, p, float(probability[i]), cosine) for i, (unit, p, cosine) in enumerate(where)
+        ]
+        ranked.sort(key=lambda s: (-s.probability, s.passage_index, s.unit.start))
+        return Selection(ranked, self.model.threshold, (time.perf_counter() - started) * 1000)

@@ -1,0 +1,112 @@
+"""The evidence selector: units with exact offsets, question types, the shipped model on real text,
+and its use in the answer flow (real encoder, real demo index)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tandem.answer import ABSTAIN_TEXT
+from tandem.errors import ModelError
+from tandem.evaluate.metrics import answer_correct
+from tandem.select.features import FEATURE_NAMES, question_type
+from tandem.select.model import SelectorModel
+from tandem.select.units import MAX_UNITS_PER_PASSAGE, passage_units
+
+SPECS = (
+    "Pick your size:\n\n- **Weight:** 36.5 kg with one battery\n- **Price:** EUR 4,690 including VAT\n\n"
+    "The bike ships assembled."
+)
+STEPS = (
+    "To reset it:\n1. Tap **Forgot password?**\n2. Enter the email address of your account.\n"
+    "3. Open the link in the email."
+)
+TABLE = "| Size | Rider height |\n|------|--------------|\n| S | 155 to 170 cm |\n| M | 168 to 183 cm |"
+FAQ = "Q: How long do I have to return a bike?\nA: 30 days from delivery. The odometer must show less than 50 km."
+
+
+def test_spec_lines_are_units_with_their_product_as_context() -> None:
+    units = passage_units(SPECS, "Cargo K3 > Key specifications")
+    specs = [u for u in units if u.kind == "spec"]
+    assert [u.text for u in specs] == ["Weight: 36.5 kg with one battery", "Price: EUR 4,690 including VAT"]
+    assert all(u.context.startswith("Cargo K3") for u in specs)
+    assert SPECS[specs[0].start : specs[0].end] == "- **Weight:** 36.5 kg with one battery"
+    assert units[-1].kind == "sentence" and SPECS[units[-1].start : units[-1].end] == "The bike ships assembled."
+
+
+def test_a_numbered_list_is_one_unit_with_its_lead_in_and_each_step_is_one_too() -> None:
+    units = passage_units(STEPS, "Resetting your password")
+    whole = units[0]
+    assert whole.kind == "list"
+    assert whole.text == (
+        "To reset it: Tap Forgot password?; Enter the email address of your account; Open the link in the email."
+    )
+    assert (whole.start, whole.end) == (0, len(STEPS))
+    items = [u for u in units if u.kind == "item"]
+    assert [STEPS[u.start : u.end] for u in items] == STEPS.split("\n")[1:]
+    assert items[0].context == "Resetting your password > To reset it"
+
+
+def test_table_rows_are_read_with_their_header() -> None:
+    rows = passage_units(TABLE, "Commuter C2 > Frame sizes")
+    assert [(u.kind, u.text) for u in rows] == [
+        ("row", "Size: S; Rider height: 155 to 170 cm"),
+        ("row", "Size: M; Rider height: 168 to 183 cm"),
+    ]
+    assert TABLE[rows[1].start : rows[1].end] == "| M | 168 to 183 cm |"
+
+
+def test_an_faq_answer_is_a_unit_and_its_question_is_context_not_a_candidate() -> None:
+    units = passage_units(FAQ, "faq")
+    assert units[0].kind == "faq"
+    assert FAQ[units[0].start : units[0].end] == "30 days from delivery. The odometer must show less than 50 km."
+    assert all("How long do I have" not in u.text for u in units)
+    assert all(u.context == "faq > How long do I have to return a bike?" for u in units)
+
+
+def test_a_passage_with_thousands_of_sentences_is_capped() -> None:
+    text = " ".join(f"Sentence number {i} is here." for i in range(5000))
+    assert len(passage_units(text)) == MAX_UNITS_PER_PASSAGE
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How much does the Cargo K3 weigh?", "weight"),
+        ("How much is a new set of keys?", "price"),
+        ("How long do refunds take?", "duration"),
+        ("How do I reset my password?", "steps"),
+        ("Can I ride in the rain?", "yesno"),
+        ("When was the company founded?", "date"),
+    ],
+)
+def test_question_types(question: str, kind: str) -> None:
+    assert question_type(question) == kind
+
+
+def test_a_missing_or_corrupt_model_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="missing.*train_selector"):
+        SelectorModel.load(tmp_path / "none.npz")
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip file")
+    with pytest.raises(ModelError, match="unreadable"):
+        SelectorModel.load(bad)
+
+
+def test_the_shipped_model_loads_and_describes_itself() -> None:
+    model = SelectorModel.load()
+    assert model.feature_names == FEATURE_NAMES
+    assert 0.0 < model.threshold < 1.0
+    assert "SQuAD" in model.info["data"] and model.info["counts"]["train"]["questions"] > 1000
+    assert model.version.startswith("selector-")
+    assert model.probability(np.zeros((2, len(FEATURE_NAMES)))).shape == (2,)
+
+
+def test_answer_correct_needs_every_key_fact_and_an_expected_document() -> None:
+    assert answer_correct("Costs EUR 25 for two keys.", False, ["a"], ["a"], [["EUR 25"], ["two keys"]])
+    assert not answer_correct("Costs EUR 25.", False, ["a"], ["a"], [["EUR 25"], ["two keys"]])
+    assert not answer_correct("Costs EUR 25 for two keys.", False, ["b"], ["a"], [["EUR 25"]])
+    assert not answer_correct(ABSTAIN_TEXT, True, [], ["a"], [["EUR 25"]])
+    assert answer_correct("It was Denver Broncos. [1]", False, ["p1"], ["p1"], references=["Denver Broncos"])
