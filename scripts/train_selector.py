@@ -28,6 +28,8 @@ from tandem.encode import load_encoder
 from tandem.encode.model_files import BUNDLED_ENCODER, resolve_encoder
 from tandem.select.model import MODEL_FILE, SelectorModel
 from tandem.select.train import (
+    SUPPORT_PAIRS,
+    Candidate,
     FeatureBuilder,
     choose_threshold,
     corpus_idf,
@@ -37,6 +39,7 @@ from tandem.select.train import (
     sample_questions,
     squad_candidates,
     summary,
+    support_candidates,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,23 +55,8 @@ def is_development_article(i: int) -> bool:
     return is_training_article(i) and ((i // 3) * 2 + i % 3) % 5 == 4
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--data", type=Path, default=SQUAD)
-    parser.add_argument("--questions", type=int, default=4000, help="training questions sampled")
-    parser.add_argument("--dev-questions", type=int, default=1000)
-    parser.add_argument("--hidden", type=int, nargs="+", default=[0], help="hidden units per model to compare; 0 = logistic regression")
-    parser.add_argument("--max-answerable-abstained", type=float, default=0.08)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=MODEL_FILE)
-    args = parser.parse_args()
-    if not args.data.is_file():
-        sys.exit(f"error: {args.data} not found; the SQuAD dev file is in ../shared/data/squad-dev")
-
-    started = time.perf_counter()
+def squad_parts(args: argparse.Namespace) -> dict[str, list[Candidate]]:
+    """Feature rows of the sampled training and development questions (the slow part: embedding)."""
     train = load_squad(args.data, lambda i: is_training_article(i) and not is_development_article(i))
     dev = load_squad(args.data, is_development_article)
     encoder = load_encoder(BUNDLED_ENCODER, "onnx-int8", args.threads)
@@ -77,14 +65,100 @@ def main() -> None:
     parts = {}
     for name, corpus, n in (("train", train, args.questions), ("dev", dev, args.dev_questions)):
         chosen = sample_questions(corpus, n, args.seed)
-        print(f"{name}: {len(set(corpus.articles))} articles, {len(corpus.texts)} paragraphs, "
-              f"{len(chosen)} questions; embedding...", file=sys.stderr)  # fmt: skip
+        print(
+            f"{name}: {len(set(corpus.articles))} articles, {len(corpus.texts)} paragraphs, "
+            f"{len(chosen)} questions; embedding...",
+            file=sys.stderr,
+        )
         paragraphs = encoder.encode([f"{t}\n{x}" for t, x in zip(corpus.titles, corpus.texts, strict=True)])
-        questions = encoder.encode([corpus.questions[i].question for i in range(len(corpus.questions))])
+        questions = encoder.encode([q.question for q in corpus.questions])
         builder.prepare(list(zip(corpus.texts, corpus.titles, strict=True)))
         parts[name] = list(
             squad_candidates(corpus, builder, paragraphs, questions, chosen, with_removed=True)
         )
+    return parts
+
+
+def save_candidates(parts: dict[str, list[Candidate]], path: Path) -> None:
+    arrays = {}
+    for name, cands in parts.items():
+        arrays[f"{name}_features"] = np.concatenate([c.features for c in cands])
+        arrays[f"{name}_labels"] = np.concatenate([c.labels for c in cands])
+        arrays[f"{name}_sizes"] = np.array([len(c.labels) for c in cands])
+        arrays[f"{name}_groups"] = np.array([c.group for c in cands], dtype=np.str_)
+    np.savez(path, **arrays)
+
+
+def load_candidates(path: Path) -> dict[str, list[Candidate]]:
+    with np.load(path, allow_pickle=False) as data:
+        parts = {}
+        for name in ("train", "dev"):
+            bounds = np.cumsum([0, *data[f"{name}_sizes"]])
+            features, labels = data[f"{name}_features"], data[f"{name}_labels"]
+            parts[name] = [
+                Candidate("", features[a:b], labels[a:b], str(group))
+                for a, b, group in zip(bounds[:-1], bounds[1:], data[f"{name}_groups"], strict=True)
+            ]
+    return parts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data", type=Path, default=SQUAD)
+    parser.add_argument("--questions", type=int, default=4000, help="training questions sampled")
+    parser.add_argument("--dev-questions", type=int, default=1000)
+    parser.add_argument(
+        "--hidden",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="hidden units per model to compare; 0 = logistic regression",
+    )
+    parser.add_argument("--max-answerable-abstained", type=float, default=0.08)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=MODEL_FILE)
+    parser.add_argument(
+        "--sources",
+        nargs="+",
+        choices=("squad", "support"),
+        default=["squad", "support"],
+        help="training data",
+    )
+    parser.add_argument("--support", type=Path, default=SUPPORT_PAIRS, help="support-style pairs (JSONL)")
+    parser.add_argument(
+        "--features-cache",
+        type=Path,
+        help="a folder to keep each source's feature rows in, and reuse them from",
+    )
+    args = parser.parse_args()
+    if not args.data.is_file():
+        sys.exit(f"error: {args.data} not found; the SQuAD dev file is in ../shared/data/squad-dev")
+
+    started = time.perf_counter()
+    parts: dict[str, list[Candidate]] = {"train": [], "dev": []}
+    cache = args.features_cache
+    by_source: dict[str, dict[str, list[Candidate]]] = {}
+    for source in args.sources:
+        cached = cache / f"{source}.npz" if cache else None
+        if cached is not None and cached.is_file():
+            by_source[source] = load_candidates(cached)
+            continue
+        if source == "squad":
+            by_source[source] = squad_parts(args)
+        else:
+            print("support pairs: embedding...", file=sys.stderr)
+            encoder = load_encoder(BUNDLED_ENCODER, "onnx-int8", args.threads)
+            by_source[source] = {
+                "train": support_candidates(args.support, encoder, development=False),
+                "dev": support_candidates(args.support, encoder, development=True),
+            }
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            save_candidates(by_source[source], cached)
+    parts = {split: [c for source in by_source.values() for c in source[split]] for split in ("train", "dev")}
     prepared_s = time.perf_counter() - started
     print(f"features ready in {prepared_s:.0f} s", file=sys.stderr)
 
@@ -96,9 +170,17 @@ def main() -> None:
         scores = question_scores(probe, parts["dev"])
         threshold = choose_threshold(scores, args.max_answerable_abstained)
         figures = summary(scores, threshold)
-        results[f"hidden={hidden}"] = {"threshold": round(threshold, 4), **figures}
+        per_source = {
+            name: summary(question_scores(probe, cands), threshold)
+            for name, cands in by_source.items()
+            if cands
+        }
+        results[f"hidden={hidden}"] = {"threshold": round(threshold, 4), **figures, "by_source": per_source}
         print(f"hidden={hidden}: {results[f'hidden={hidden}']}", file=sys.stderr)
-        key = (figures["answered_and_right"] + figures["removed_abstained"], -hidden)
+        key = (
+            figures["answered_and_right"] + figures["removed_abstained"] + figures["off_topic_abstained"],
+            -hidden,
+        )
         if best is None or key > best[0]:
             best = (key, hidden, layers, threshold, figures)
     assert best is not None
@@ -107,13 +189,19 @@ def main() -> None:
         name: {
             "questions": sum(c.group == "answerable" for c in cands),
             "answer_removed": sum(c.group == "removed" for c in cands),
+            "off_topic": sum(c.group == "off_topic" for c in cands),
             "unit_rows": int(sum(len(c.labels) for c in cands)),
             "positive_rows": int(sum(c.labels.sum() for c in cands)),
         }
         for name, cands in parts.items()
     }
     info = {
-        "data": "SQuAD v1.1 dev (CC BY-SA 4.0), articles i % 3 != 2; development = every fifth of them",
+        "data": {
+            "squad": "SQuAD v1.1 dev (CC BY-SA 4.0), articles i % 3 != 2; development = every fifth of them",
+            "support": "MicrosoftDocs how-to, FAQ and table pairs (CC BY 4.0, data/SUPPORT_PAIRS.md); "
+            "development = every fifth article by hash",
+        },
+        "sources": args.sources,
         "counts": counts,
         "hidden": hidden,
         "development": figures,

@@ -110,3 +110,75 @@ def test_answer_correct_needs_every_key_fact_and_an_expected_document() -> None:
     assert not answer_correct("Costs EUR 25 for two keys.", False, ["b"], ["a"], [["EUR 25"]])
     assert not answer_correct(ABSTAIN_TEXT, True, [], ["a"], [["EUR 25"]])
     assert answer_correct("It was Denver Broncos. [1]", False, ["p1"], ["p1"], references=["Denver Broncos"])
+
+
+# -- the selector with the real encoder and the shipped model ---------------------------------------
+
+WARRANTY = (
+    "The frame has a 5-year warranty, starting on the day of delivery. "
+    "The motor and the battery are covered for 2 years. Wear parts such as tyres are not covered."
+)
+
+
+@pytest.fixture(scope="module")
+def selector(encoder):
+    from tandem.select.selector import EvidenceSelector
+
+    return EvidenceSelector(encoder, SelectorModel.load())
+
+
+def test_the_answering_unit_outranks_a_similar_sentence(selector, encoder) -> None:
+    question = "How long is the motor covered?"
+    selection = selector.select(question, encoder.encode([question])[0], [(WARRANTY, "Warranty", 0.6)])
+    assert selection.best is not None and "motor" in selection.best.unit.text
+    assert WARRANTY[selection.best.unit.start : selection.best.unit.end] == selection.best.unit.text
+
+
+@pytest.fixture(scope="module")
+def demo_bot(tmp_path_factory: pytest.TempPathFactory, settings, encoder):
+    from tandem.pipeline import Tandem
+
+    from .conftest import REPO
+
+    bot = Tandem(tmp_path_factory.mktemp("select") / "index", settings.model_copy(update={"input_guard": False}))
+    bot._encoder = encoder
+    bot.ingest([REPO / "examples" / "demo-kb" / "docs"])
+    return bot
+
+
+def test_the_answer_quotes_the_unit_that_answers_with_its_exact_span(demo_bot) -> None:
+    answer = demo_bot.ask("I lost the keys to my battery lock. How much is a new set?")
+    assert (answer.mode, answer.reason) == ("extractive", "selected"), answer.to_dict()
+    assert "EUR 25" in answer.text
+    citation = answer.citations[0]
+    assert citation.doc_id == "products/batteries-and-chargers.html"
+    passage = next(p for p in answer.passages if p.chunk.chunk_id == citation.chunk_id)
+    assert passage.chunk.text[citation.span_start : citation.span_end] == citation.evidence
+    assert "EUR 25" in citation.evidence
+    assert answer.versions["selector"].startswith("selector-")
+    units = answer.diagnostics["units"]
+    assert units[0]["probability"] >= answer.diagnostics["selector_threshold"]
+    spans = {s["name"]: s for s in demo_bot.traces.get(answer.trace_id)["spans"]}
+    assert spans["select"]["attributes"]["answers"] is True
+
+
+def test_a_how_to_question_gets_the_steps(demo_bot) -> None:
+    answer = demo_bot.ask("How do I reset my password?")
+    assert not answer.abstained
+    assert "Forgot password" in answer.text and "email" in answer.text
+
+
+def test_an_unrelated_question_abstains(demo_bot) -> None:
+    answer = demo_bot.ask("Who won the Tour de France in 2019?")
+    assert answer.abstained and answer.text == ABSTAIN_TEXT and not answer.citations
+
+
+@pytest.mark.parametrize("question", ["??", "hi", "Wie lange dauert eine Rückerstattung?", "refund " * 14_000])
+def test_odd_questions_answer_or_abstain_without_crashing(demo_bot, settings, encoder, question: str) -> None:
+    from tandem.pipeline import Tandem
+
+    bot = Tandem(demo_bot.settings.index_dir, demo_bot.settings.model_copy(update={"max_question_chars": 200_000}))
+    bot._encoder = encoder
+    answer = bot.ask(question)
+    assert answer.abstained == (not answer.citations)
+    assert answer.mode in ("extractive", "abstained")

@@ -118,6 +118,9 @@ class Settings(BaseSettings):
         le=1.0,
         description="Abstain below this selector probability (default: the shipped one).",
     )
+    selector_model: Path | None = Field(
+        None, description="An evidence selector model file (.npz) instead of the shipped one."
+    )
     evidence_units: int = Field(2, ge=1, le=5, description="Most units an answer is built from.")
     max_question_chars: int = Field(2000, ge=10)
     input_guard: bool = Field(True, description="Check questions for prompt injection and PII first.")

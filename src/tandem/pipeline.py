@@ -129,7 +129,10 @@ class Tandem:
     def selector(self) -> EvidenceSelector:
         """The evidence selector: which unit of the passages answers the question, if any."""
         if self._selector is None:
-            self._selector = EvidenceSelector(self.encoder, SelectorModel.load())
+            path = self.settings.selector_model
+            self._selector = EvidenceSelector(
+                self.encoder, SelectorModel.load(path) if path else SelectorModel.load()
+            )
         return self._selector
 
     @property

@@ -96,6 +96,8 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
 }
 QUESTION_TYPES = (*ANSWER_TYPES, "yesno", "other")
 _YES_NO = re.compile(r"^\s*(?:is|are|can|could|do|does|did|will|would|should|may|must|has|have)\b", re.I)
+_OPEN = re.compile(r"\b(?:how much|how long|how many|how far|how heavy|which|what|when|where|who)\b", re.I)
+_LAST_SENTENCE = re.compile(r"(?<=[.!])\s+(?=\S)")
 _NAME = re.compile(r"\b(?:[A-Z][a-z]*\d+[A-Za-z0-9]*|[A-Z]{2,}[a-z]*\d*|[A-Z][a-z]+\+?)\b")
 _COMMON_CAPITALISED = {
     "I", "Is", "Are", "Can", "Could", "Do", "Does", "Did", "Will", "Would", "Should", "May", "Must", "Has",
@@ -106,6 +108,7 @@ FEATURE_NAMES = (
     "cosine",
     "cosine_context",
     "cosine_best_in_passage",
+    "cosine_heading",
     "lexical",
     "lexical_context",
     "lexical_idf",
@@ -129,6 +132,9 @@ FEATURE_NAMES = (
 
 def question_type(question: str) -> str:
     """What the question asks for: one of QUESTION_TYPES."""
+    asked = _LAST_SENTENCE.split(question.strip())[-1] if question.strip() else question
+    if _YES_NO.match(asked) and not _OPEN.search(asked):
+        return "yesno"  # "Is there a fee if I pay early?" asks yes or no, not for a price
     for name, (asks, _) in ANSWER_TYPES.items():
         if asks.search(question):
             return name
@@ -174,13 +180,14 @@ def unit_features(
     context_text: str,
     context_terms: set[str],
     kind: str,
-    cosines: tuple[float, float, float],
+    cosines: tuple[float, float, float, float],
     passage: tuple[int, float],
     idf: dict[str, float],
 ) -> list[float]:
     """One row of FEATURE_NAMES for a (question, unit) pair.
 
-    `cosines`: question to unit, to unit with its context, and to the passage's closest unit;
+    `cosines`: question to unit, to unit with its context, to the passage's closest unit, and to the
+    context alone (title, headings, an FAQ's question);
     `passage`: the passage's rank (0 first) and its fused retrieval score; `idf`: the rarity of the
     question's terms in the index.
     """
@@ -191,11 +198,12 @@ def unit_features(
     found = bool(needed and ANSWER_TYPES[qtype][1].search(unit_text))
     about = names_in(f"{context_text} {unit_text}") | with_context
     names_found = len(question.names & about) / len(question.names) if question.names else 0.0
-    cosine, cosine_context, cosine_best = cosines
+    cosine, cosine_context, cosine_best, cosine_heading = cosines
     return [
         cosine,
         cosine_context,
         cosine - cosine_best,
+        cosine_heading,
         _share(question.terms, unit_terms),
         _share(question.terms, with_context),
         _share(question.terms, with_context, idf),

@@ -38,7 +38,7 @@ class SelectorModel:
             x = x @ weight + bias
             if i < len(self.layers) - 1:
                 x = np.maximum(x, 0.0)
-        return 1.0 / (1.0 + np.exp(-x[:, 0]))
+        return 1.0 / (1.0 + np.exp(-np.clip(x[:, 0], -50.0, 50.0)))
 
     @property
     def version(self) -> str:

@@ -71,50 +71,97 @@ class Selection:
         return list(dict.fromkeys(s.passage_index for s in self.ranked))
 
 
-class _PassageUnits:
-    """Units of one passage text with their vectors and terms (cached: computed once per text)."""
+class PassageUnits:
+    """Units of one passage text with their vectors and terms (computed once per text)."""
 
-    def __init__(self, units: list[Unit], vectors: np.ndarray, context_vectors: np.ndarray) -> None:
+    def __init__(
+        self, units: list[Unit], vectors: np.ndarray, context_vectors: np.ndarray, heading_vectors: np.ndarray
+    ) -> None:
         self.units = units
         self.vectors = vectors
         self.context_vectors = context_vectors
+        self.heading_vectors = heading_vectors
         self.unit_terms = [set(t) for t in terms([u.text for u in units])] if units else []
         self.context_terms = [set(t) for t in terms([u.context for u in units])] if units else []
+
+
+def feature_rows(
+    view: QuestionView,
+    query_vector: np.ndarray,
+    groups: Sequence[PassageUnits],
+    scores: Sequence[float],
+    idf: dict[str, float],
+) -> tuple[list[list[float]], list[tuple[Unit, int, float]]]:
+    """Feature rows of every unit of `groups` (passages best first, with their retrieval scores),
+    and (unit, passage index, cosine) for each row."""
+    rows, where = [], []
+    for p, (group, score) in enumerate(zip(groups, scores, strict=True)):
+        if not group.units:
+            continue
+        cosine = group.vectors @ query_vector
+        cosine_context = group.context_vectors @ query_vector
+        cosine_heading = group.heading_vectors @ query_vector
+        best_here = float(cosine.max())
+        for i, unit in enumerate(group.units):
+            cosines = (float(cosine[i]), float(cosine_context[i]), best_here, float(cosine_heading[i]))
+            rows.append(
+                unit_features(
+                    view, unit.text, group.unit_terms[i], unit.context, group.context_terms[i], unit.kind,
+                    cosines, (p, score), idf,
+                )
+            )  # fmt: skip
+            where.append((unit, p, float(cosine[i])))
+    return rows, where
+
+
+class UnitCache:
+    """Passage units with their vectors, kept for the most recently used passage texts."""
+
+    def __init__(self, encoder: Encoder, cache_size: int = CACHE_PASSAGES) -> None:
+        self.encoder = encoder
+        self.cache_size = cache_size
+        self._cache: OrderedDict[tuple[str, str], PassageUnits] = OrderedDict()
+
+    def prepare(self, texts: Sequence[tuple[str, str]], batch_size: int = 32) -> list[PassageUnits]:
+        """Units of each (passage text, context line), embedding the ones not cached in one batch."""
+        missing = [key for key in dict.fromkeys(texts) if key not in self._cache]
+        if missing:
+            cut = [passage_units(text, context) for text, context in missing]
+            flat = [u for units in cut for u in units]
+            headings = list(dict.fromkeys(u.context for u in flat))
+            both = [u.text for u in flat] + [u.with_context() for u in flat] + headings
+            vectors = (
+                self.encoder.encode(both, batch_size=batch_size)
+                if both
+                else np.zeros((0, self.encoder.dimension), np.float32)
+            )
+            heading_at = {h: 2 * len(flat) + i for i, h in enumerate(headings)}
+            at = 0
+            for key, units in zip(missing, cut, strict=True):
+                n = len(units)
+                plain, context = vectors[at : at + n], vectors[len(flat) + at : len(flat) + at + n]
+                heading = vectors[[heading_at[u.context] for u in units]] if units else plain
+                self._cache[key] = PassageUnits(units, plain, context, heading)
+                at += n
+        result = []
+        for key in texts:
+            self._cache.move_to_end(key)
+            result.append(self._cache[key])
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return result
 
 
 class EvidenceSelector:
     """Scores the units of retrieved passages with the bundled encoder and a trained model."""
 
     def __init__(self, encoder: Encoder, model: SelectorModel) -> None:
-        self.encoder = encoder
+        self.units = UnitCache(encoder)
         self.model = model
-        self._cache: OrderedDict[tuple[str, str], _PassageUnits] = OrderedDict()
 
     @property
     def version(self) -> str:
         return self.model.version
-
-    def _prepare(self, texts: Sequence[tuple[str, str]]) -> list[_PassageUnits]:
-        """Units of each (passage text, context line), embedding the ones not cached in one batch."""
-        missing = [key for key in dict.fromkeys(texts) if key not in self._cache]
-        if missing:
-            cut = [passage_units(text, context) for text, context in missing]
-            flat = [u for units in cut for u in units]
-            both = [u.text for u in flat] + [u.with_context() for u in flat]
-            vectors = self.encoder.encode(both) if both else np.zeros((0, self.encoder.dimension), np.float32)
-            at = 0
-            for key, units in zip(missing, cut, strict=True):
-                n = len(units)
-                plain, context = vectors[at : at + n], vectors[len(flat) + at : len(flat) + at + n]
-                self._cache[key] = _PassageUnits(units, plain, context)
-                at += n
-        result = []
-        for key in texts:
-            self._cache.move_to_end(key)
-            result.append(self._cache[key])
-        while len(self._cache) > CACHE_PASSAGES:
-            self._cache.popitem(last=False)
-        return result
 
     def select(
         self,
@@ -127,23 +174,8 @@ class EvidenceSelector:
         """Score every unit of `passages` ((text, context line, retrieval score), best first)."""
         started = time.perf_counter()
         view = QuestionView.of(question[:MAX_QUESTION_CHARS], vocabulary)
-        prepared = self._prepare([(text, context) for text, context, _ in passages])
-        rows, where = [], []
-        weights = idf or {}
-        for p, (group, (_, _, score)) in enumerate(zip(prepared, passages, strict=True)):
-            if not group.units:
-                continue
-            cosine = group.vectors @ query_vector
-            cosine_context = group.context_vectors @ query_vector
-            best_here = float(cosine.max())
-            for i, unit in enumerate(group.units):
-                rows.append(
-                    unit_features(
-                        view, unit.text, group.unit_terms[i], unit.context, group.context_terms[i], unit.kind,
-                        (float(cosine[i]), float(cosine_context[i]), best_here), (p, score), weights,
-                    )
-                )  # fmt: skip
-                where.append((unit, p, float(cosine[i])))
+        groups = self.units.prepare([(text, context) for text, context, _ in passages])
+        rows, where = feature_rows(view, query_vector, groups, [score for _, _, score in passages], idf or {})
         if not rows:
             return Selection([], self.model.threshold, (time.perf_counter() - started) * 1000)
         probability = self.model.probability(feature_matrix(rows))

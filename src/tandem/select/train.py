@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,8 +22,9 @@ import numpy as np
 
 from tandem.encode import Encoder
 from tandem.index.lexical import terms
-from tandem.select.features import FEATURE_NAMES, QuestionView, feature_matrix, unit_features
+from tandem.select.features import FEATURE_NAMES, QuestionView, feature_matrix
 from tandem.select.model import SelectorModel
+from tandem.select.selector import UnitCache, feature_rows
 from tandem.select.units import Unit, passage_units
 
 NEGATIVE_PASSAGES = 2
@@ -97,55 +99,39 @@ class Candidate:
 
 
 class FeatureBuilder:
-    """Embeds passages' units (cached) and builds feature rows as serving does."""
+    """Embeds passages' units (all kept) and builds feature rows exactly as serving does."""
 
     def __init__(self, encoder: Encoder, idf: dict[str, float], vocabulary: set[str]) -> None:
-        self.encoder = encoder
+        self.cache = UnitCache(encoder, cache_size=10**9)
         self.idf = idf
         self.vocabulary = vocabulary
-        self._units: dict[tuple[str, str], tuple[list[Unit], np.ndarray, np.ndarray, list, list]] = {}
 
-    def prepare(self, passages: list[tuple[str, str]], batch: int = 256) -> None:
-        """Embed the units of many passages at once (fast path for training)."""
-        todo = [key for key in dict.fromkeys(passages) if key not in self._units]
-        cut = [passage_units(text, context) for text, context in todo]
-        flat = [u for units in cut for u in units]
-        texts = [u.text for u in flat] + [u.with_context() for u in flat]
-        vectors = self.encoder.encode(texts, batch_size=batch) if texts else np.zeros((0, 384), np.float32)
-        unit_terms = terms([u.text for u in flat]) if flat else []
-        context_terms = terms([u.context for u in flat]) if flat else []
-        at = 0
-        for key, units in zip(todo, cut, strict=True):
-            n = len(units)
-            self._units[key] = (
-                units,
-                vectors[at : at + n],
-                vectors[len(flat) + at : len(flat) + at + n],
-                [set(t) for t in unit_terms[at : at + n]],
-                [set(t) for t in context_terms[at : at + n]],
-            )
-            at += n
+    def prepare(self, passages: list[tuple[str, str]]) -> None:
+        """Embed the units of many passages at once (the fast path for training)."""
+        self.cache.prepare(passages, batch_size=256)
 
-    def rows(self, question: str, query_vector: np.ndarray, passages: list[tuple[str, str, float]]):
-        """(feature rows, units with their passage index) for a question over `passages`."""
-        self.prepare([(t, c) for t, c, _ in passages])
-        view = QuestionView.of(question, self.vocabulary)
-        rows, where = [], []
-        for p, (text, context, score) in enumerate(passages):
-            units, plain, with_context, unit_terms, context_terms = self._units[(text, context)]
-            if not units:
-                continue
-            cosine, cosine_context = plain @ query_vector, with_context @ query_vector
-            best = float(cosine.max())
-            for i, unit in enumerate(units):
-                rows.append(
-                    unit_features(
-                        view, unit.text, unit_terms[i], unit.context, context_terms[i], unit.kind,
-                        (float(cosine[i]), float(cosine_context[i]), best), (p, score), self.idf,
-                    )
-                )  # fmt: skip
-                where.append((p, unit))
-        return rows, where
+    def rows(
+        self,
+        question: str,
+        query_vector: np.ndarray,
+        passages: list[tuple[str, str, float]],
+        vocabulary: set[str] | None = None,
+    ) -> tuple[list[list[float]], list[tuple[Unit, int, float]]]:
+        """(feature rows, (unit, passage index, cosine) per row) for a question over `passages`."""
+        view = QuestionView.of(question, self.vocabulary if vocabulary is None else vocabulary)
+        groups = self.cache.prepare([(t, c) for t, c, _ in passages])
+        return feature_rows(view, query_vector, groups, [score for _, _, score in passages], self.idf)
+
+
+def vocabularies_without(corpus: SquadCorpus) -> dict[int, set[str]]:
+    """article -> the vocabulary of every other article."""
+    per_article: dict[int, Counter[str]] = {}
+    for words, article in zip(terms(corpus.texts), corpus.articles, strict=True):
+        per_article.setdefault(article, Counter()).update(set(words))
+    total: Counter[str] = Counter()
+    for counts in per_article.values():
+        total.update(counts)
+    return {a: {t for t, df in total.items() if df > counts.get(t, 0)} for a, counts in per_article.items()}
 
 
 def corpus_idf(texts: list[str]) -> tuple[dict[str, float], set[str]]:
@@ -164,13 +150,25 @@ def squad_candidates(
     question_vectors: np.ndarray,
     chosen: list[int],
     with_removed: bool,
+    off_topic_every: int = 3,
 ) -> Iterator[Candidate]:
     """For each chosen question: its paragraph and the NEGATIVE_PASSAGES closest paragraphs of the
-    same article, ranked by cosine; and (when `with_removed`) the same with the answer removed."""
+    same article, ranked by cosine; (when `with_removed`) the same with the answer removed; and for
+    every `off_topic_every`-th question, the closest paragraphs of the other articles, with a
+    vocabulary that lacks its own article's words (an off-topic question: no unit answers)."""
     by_article: dict[int, list[int]] = {}
     for p, a in enumerate(corpus.articles):
         by_article.setdefault(a, []).append(p)
-    for qi in chosen:
+    without = vocabularies_without(corpus)
+    articles = np.array(corpus.articles)
+    for n, qi in enumerate(chosen):
+        if off_topic_every and n % off_topic_every == 0:
+            q = corpus.questions[qi]
+            scores = np.where(articles == q.article, -np.inf, paragraph_vectors @ question_vectors[qi])
+            picked = [int(p) for p in np.argsort(-scores)[: NEGATIVE_PASSAGES + 1]]
+            passages = [(corpus.texts[p], corpus.titles[p], float(scores[p])) for p in picked]
+            rows, _ = builder.rows(q.question, question_vectors[qi], passages, without[q.article])
+            yield Candidate(q.question, feature_matrix(rows), np.zeros(len(rows), np.float32), "off_topic")
         q = corpus.questions[qi]
         vector = question_vectors[qi]
         same = np.array(by_article[q.article])
@@ -182,9 +180,9 @@ def squad_candidates(
         passages = [(corpus.texts[p], corpus.titles[p], float(paragraph_vectors[p] @ vector)) for p in picked]
         rows, where = builder.rows(q.question, vector, passages)
         gold = picked.index(q.paragraph)
-        gold_units = [u for p, u in where if p == gold]
+        gold_units = [u for u, p, _ in where if p == gold]
         hits = dict(zip(map(id, gold_units), answering(gold_units, q), strict=True))
-        labels = np.array([p == gold and hits.get(id(u), False) for p, u in where], dtype=np.float32)
+        labels = np.array([p == gold and hits.get(id(u), False) for u, p, _ in where], dtype=np.float32)
         if labels.sum() == 0:
             continue  # the answer span crosses units: no clean label
         yield Candidate(q.question, feature_matrix(rows), labels, "answerable")
@@ -198,27 +196,41 @@ def squad_candidates(
 
 
 def fit(
-    candidates: list[Candidate], hidden: int, seed: int, epochs: int = 60
+    candidates: list[Candidate], hidden: int, seed: int, epochs: int = 12
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Fit P(answers) on every unit row (answer-removed candidates add only negatives)."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.neural_network import MLPClassifier
-
+    """Fit P(answers) on every unit row (answer-removed and off-topic candidates add negatives):
+    logistic regression when `hidden` is 0, else one hidden ReLU layer (torch, standardised
+    inputs folded into the first layer's weights)."""
     x = np.concatenate([c.features for c in candidates])
     y = np.concatenate([c.labels for c in candidates])
     if hidden == 0:
+        from sklearn.linear_model import LogisticRegression
+
         model = LogisticRegression(C=1.0, max_iter=2000, class_weight={0: 1.0, 1: 3.0})
         model.fit(x, y)
         return [(model.coef_.T.astype(np.float32), model.intercept_.astype(np.float32))]
-    network = MLPClassifier(
-        hidden_layer_sizes=(hidden,), alpha=1e-3, max_iter=epochs, random_state=seed,
-        early_stopping=True, n_iter_no_change=8, validation_fraction=0.1,
-    )  # fmt: skip
-    network.fit(x, y)
-    return [
-        (w.astype(np.float32), b.astype(np.float32))
-        for w, b in zip(network.coefs_, network.intercepts_, strict=True)
-    ]
+    import torch
+
+    torch.manual_seed(seed)
+    mean, std = x.mean(0), x.std(0) + 1e-6
+    inputs = torch.from_numpy((x - mean) / std).float()
+    targets = torch.from_numpy(y).float()
+    network = torch.nn.Sequential(
+        torch.nn.Linear(x.shape[1], hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 1)
+    )
+    optimiser = torch.optim.AdamW(network.parameters(), lr=3e-3, weight_decay=1e-3)
+    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(3.0))
+    generator = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        for rows in torch.randperm(len(inputs), generator=generator).split(256):
+            optimiser.zero_grad()
+            loss_fn(network(inputs[rows])[:, 0], targets[rows]).backward()
+            optimiser.step()
+    first, last = network[0], network[2]
+    w1 = first.weight.detach().numpy().T / std[:, None]
+    b1 = first.bias.detach().numpy() - (mean / std) @ first.weight.detach().numpy().T
+    w2, b2 = last.weight.detach().numpy().T, last.bias.detach().numpy()
+    return [(w1.astype(np.float32), b1.astype(np.float32)), (w2.astype(np.float32), b2.astype(np.float32))]
 
 
 def question_scores(model: SelectorModel, candidates: list[Candidate]) -> list[tuple[str, float, bool]]:
@@ -244,6 +256,7 @@ def choose_threshold(scores: list[tuple[str, float, bool]], max_answerable_absta
 def summary(scores: list[tuple[str, float, bool]], threshold: float) -> dict[str, float]:
     answerable = [(s, hit) for g, s, hit in scores if g == "answerable"]
     removed = [s for g, s, _ in scores if g == "removed"]
+    off_topic = [s for g, s, _ in scores if g == "off_topic"]
     return {
         "top_unit_answers": round(sum(hit for _, hit in answerable) / max(len(answerable), 1), 4),
         "answered_and_right": round(
@@ -251,6 +264,7 @@ def summary(scores: list[tuple[str, float, bool]], threshold: float) -> dict[str
         ),
         "answerable_abstained": round(sum(s < threshold for s, _ in answerable) / max(len(answerable), 1), 4),
         "removed_abstained": round(sum(s < threshold for s in removed) / max(len(removed), 1), 4),
+        "off_topic_abstained": round(sum(s < threshold for s in off_topic) / max(len(off_topic), 1), 4),
         "n_answerable": len(answerable),
         "n_removed": len(removed),
     }
@@ -263,3 +277,74 @@ def sample_questions(corpus: SquadCorpus, n: int, seed: int) -> list[int]:
 
 
 __all__ = ["FEATURE_NAMES", "FeatureBuilder", "SquadCorpus", "choose_threshold", "fit", "load_squad"]
+
+
+# -- support-style documentation (MicrosoftDocs, CC BY 4.0; data/SUPPORT_PAIRS.md) ------------------
+
+SUPPORT_PAIRS = Path(__file__).parent / "data" / "support_pairs.jsonl"
+
+
+def _context(title: str, heading: str) -> str:
+    parts = [p for p in [title, *heading.split(" > ")] if p]
+    return " > ".join(dict.fromkeys(parts))
+
+
+def inside_positive(units: list[Unit], start: int, end: int) -> list[bool]:
+    """Units that lie inside the answering span and cover at least half of it (a list and not its
+    single items; a short FAQ answer whole); the first unit inside when none covers half."""
+    inside = [start <= u.start and u.end <= end for u in units]
+    covering = [i and (u.end - u.start) >= 0.5 * (end - start) for i, u in zip(inside, units, strict=True)]
+    if any(covering):
+        return covering
+    first = next((k for k, flag in enumerate(inside) if flag), None)
+    return [k == first for k in range(len(units))]
+
+
+def is_support_development(doc: str) -> bool:
+    """Every fifth article (by a stable hash of its path) is development data."""
+    return zlib.crc32(doc.encode()) % 5 == 0
+
+
+def support_candidates(
+    path: Path, encoder: Encoder, development: bool, with_removed: bool = True
+) -> list[Candidate]:
+    """Each question over its section and two other sections of its article (units inside the
+    answer are positive), and over the section with the answer cut out (all negative)."""
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    records = [r for r in records if is_support_development(r["doc"]) == development]
+    sections = [(r["section"], _context(r["title"], r["heading"])) for r in records]
+    for r in records:
+        sections += [(n["section"], _context(r["title"], n["heading"])) for n in r["negatives"]]
+    idf, vocabulary = corpus_idf([text for text, _ in dict.fromkeys(sections)])
+    builder = FeatureBuilder(encoder, idf, vocabulary)
+    builder.prepare(list(dict.fromkeys(sections)))
+    questions = encoder.encode([r["question"] for r in records], batch_size=128)
+    out = []
+    for r, vector in zip(records, questions, strict=True):
+        gold = (r["section"], _context(r["title"], r["heading"]))
+        others = [(n["section"], _context(r["title"], n["heading"])) for n in r["negatives"]]
+        texts = [f"{c}\n{t}" for t, c in [gold, *others]]
+        scores = encoder.encode(texts) @ vector
+        passages = sorted(
+            [(t, c, float(s)) for (t, c), s in zip([gold, *others], scores, strict=True)], key=lambda p: -p[2]
+        )
+        rows, where = builder.rows(r["question"], vector, passages)
+        start = r["section"].index(r["positive"])
+        end = start + len(r["positive"])
+        gold_index = [p[:2] for p in passages].index(gold)
+        gold_units = [u for u, p, _ in where if p == gold_index]
+        hits = dict(zip(map(id, gold_units), inside_positive(gold_units, start, end), strict=True))
+        labels = np.array([p == gold_index and hits.get(id(u), False) for u, p, _ in where], np.float32)
+        if not labels.any():
+            continue
+        out.append(Candidate(r["question"], feature_matrix(rows), labels, "answerable"))
+        if with_removed:
+            cut = (r["section"][:start] + r["section"][end:]).strip()
+            if not cut:
+                continue
+            passages[gold_index] = (cut, gold[1], passages[gold_index][2])
+            rows, _ = builder.rows(r["question"], vector, passages)
+            out.append(
+                Candidate(r["question"], feature_matrix(rows), np.zeros(len(rows), np.float32), "removed")
+            )
+    return out
