@@ -85,6 +85,23 @@ def correctness_table(rows: list[dict]) -> dict[str, dict]:
     return table
 
 
+def selector_curve(rows: list[dict], split: str) -> dict[str, dict]:
+    """Replay a run made with no selector threshold: the correctness table's rates for `split` at
+    each threshold (a row whose best unit scores below it counts as abstained)."""
+    curve = {}
+    for step in range(0, 21):
+        threshold = round(0.01 * step, 2)
+
+        def gated(r: dict, t: float = threshold) -> dict:
+            below = r["selector_best"] is not None and r["selector_best"] < t
+            if not below:
+                return r
+            return {**r, "abstained": True, "correct": False if r["correct"] is not None else None}
+
+        curve[f"{threshold:.2f}"] = correctness_table([gated(r) for r in rows])[split]
+    return curve
+
+
 def run(bot: Tandem, questions: list[dict]) -> list[dict]:
     rows = []
     for i, q in enumerate(questions, start=1):
@@ -100,6 +117,7 @@ def run(bot: Tandem, questions: list[dict]) -> list[dict]:
                 "reference": q.get("reference_answer", ""),
                 "answer_f1": answer_f1(answer.text, answer.abstained, q),
                 "correct": correctness(answer, q),
+                "selector_best": (d.get("units") or [{}])[0].get("probability"),
                 "split": q.get("split", ""),
                 "intent": q.get("intent", ""),
                 "draft": answer.draft,
@@ -208,6 +226,11 @@ def main() -> None:
         "--calibrate", action="store_true", help="run permissively and grid-search thresholds"
     )
     parser.add_argument("--limit", type=int, default=0, help="only the first N questions")
+    parser.add_argument(
+        "--selector-curve",
+        choices=("dev", "test", "all"),
+        help="answer with no selector threshold, then print the rates each threshold gives on this split",
+    )
     args = parser.parse_args()
 
     questions = [json.loads(x) for x in (args.kb / "questions.jsonl").read_text().splitlines() if x.strip()]
@@ -221,6 +244,8 @@ def main() -> None:
             "min_extractive_similarity": 2.0,
             "extractive_passages": 3,
         }
+    if args.selector_curve:
+        overrides["selector_threshold"] = 0.0
     settings = Settings.load(None, **overrides)
     with tempfile.TemporaryDirectory() as scratch:
         bot = Tandem(args.index or Path(scratch) / "index", settings)
@@ -301,6 +326,8 @@ def main() -> None:
     }
     if args.calibrate:
         result["calibrated"] = calibrate(rows, s.prefer_quotes)
+    if args.selector_curve:
+        result["selector_curve"] = selector_curve(rows, args.selector_curve)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))
 
@@ -326,6 +353,15 @@ def main() -> None:
         print(f"{key:<30} {value:.1f}")
     if args.calibrate:
         print("calibrated:", json.dumps(result["calibrated"]))
+    if args.selector_curve:
+        print(f"\nselector threshold on the {args.selector_curve} split (an answer below it abstains):")
+        header = f"{'threshold':>9} {'correct':>8} {'ans. abstained':>15} {'on-topic abst.':>15}"
+        print(f"{header} {'off-topic abst.':>16}")
+        for t, rates in result["selector_curve"].items():
+            print(
+                f"{t:>9} {rates['answer_correct']:>8.3f} {rates['answerable_abstained']:>15.3f} "
+                f"{rates['on_topic_unanswerable_abstained']:>15.3f} {rates['off_topic_abstained']:>16.3f}"
+            )
 
 
 if __name__ == "__main__":

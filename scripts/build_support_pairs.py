@@ -4,10 +4,10 @@
         [--max-mb 3.0] [--per-kind 2000] [--seed 0] [--check]
 
 Reads pinned commits of Microsoft product-documentation repositories (Markdown how-to articles and
-FAQ pages, content licensed CC BY 4.0; see SOURCES and `src/tandem/select/data/SUPPORT_PAIRS.md`)
+FAQ pages, content licensed CC BY 4.0; see SOURCES and `data/selector/README.md`)
 from bare git mirrors named `<mirrors>/<owner>+<name>/repo` (as made by the session tool `fetch`,
 or `git clone --mirror`), and writes one JSON line per example to
-`src/tandem/select/data/support_pairs.jsonl`:
+`data/selector/support_pairs.jsonl`:
 
     {"source", "doc", "kind", "question", "paraphrase", "title", "heading", "section", "positive",
      "negatives": [{"section", "heading"}, {"section", "heading"}]}
@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 from tandem.select.units import passage_units  # noqa: E402
 
-OUT = ROOT / "src" / "tandem" / "select" / "data" / "support_pairs.jsonl"
+OUT = ROOT / "data" / "selector" / "support_pairs.jsonl"
 MAX_SECTION_CHARS = 1500
 PER_ARTICLE = 4
 PER_TABLE = 2

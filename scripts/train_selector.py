@@ -1,16 +1,23 @@
 """Train the evidence selector and write `src/tandem/select/data/selector.npz`.
 
-    python scripts/train_selector.py [--questions 4000] [--hidden 16] [--threads 1] [--out PATH]
+    python scripts/train_selector.py [--sources squad support] [--questions 4000] [--hidden 0 32]
+                                     [--threads 2] [--features-cache DIR] [--out PATH]
 
-Data: SQuAD v1.1 dev (`../shared/data/squad-dev/dev-v1.1.json`, CC BY-SA 4.0), only the articles
+Data: support-style pairs from MicrosoftDocs how-to, FAQ and table pages (`data/selector/`, CC BY
+4.0, made by `scripts/build_support_pairs.py`; every fifth article by hash is development data), and
+SQuAD v1.1 dev (`../shared/data/squad-dev/dev-v1.1.json`, CC BY-SA 4.0), only the articles
 at positions i with i % 3 != 2 (file order); the 16 articles with i % 3 == 2 are kept for
 evaluation (`bench/squad_answers.py`) and never read here. Of the training articles, every fifth
 (by position among them) is a development split: it picks the model (logistic regression or a
 small network) and the abstention threshold, the highest that abstains on at most
 --max-answerable-abstained of its answerable questions.
 
-Each question is asked of its paragraph and of the two closest paragraphs of its article, and once
-more with the answer sentence removed from its paragraph (the unanswerable case). Features are
+Each SQuAD question is asked of its paragraph and of the two closest paragraphs of its article;
+once more with the answer sentence removed from its paragraph (on topic, unanswerable); every third
+one about another name of its article ("When did Edison..." for "When did Tesla...": the same
+topic, another entity); and every third one of the closest paragraphs of other articles (off
+topic). Each support question is asked of its section and two other sections of its page, and of
+its section with the answer cut out. Features are
 computed exactly as serving computes them, with the served encoder (int8 ONNX). Prints the
 development figures and stores them, the data counts and the encoder id in the model file.
 """
@@ -28,7 +35,6 @@ from tandem.encode import load_encoder
 from tandem.encode.model_files import BUNDLED_ENCODER, resolve_encoder
 from tandem.select.model import MODEL_FILE, SelectorModel
 from tandem.select.train import (
-    SUPPORT_PAIRS,
     Candidate,
     FeatureBuilder,
     choose_threshold,
@@ -43,6 +49,7 @@ from tandem.select.train import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
+SUPPORT_PAIRS = ROOT / "data" / "selector" / "support_pairs.jsonl"
 SQUAD = ROOT.parent / "shared" / "data" / "squad-dev" / "dev-v1.1.json"
 
 
@@ -117,6 +124,12 @@ def main() -> None:
         help="hidden units per model to compare; 0 = logistic regression",
     )
     parser.add_argument("--max-answerable-abstained", type=float, default=0.08)
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        help="store this abstention threshold instead of the one chosen on the development data "
+        "(e.g. from `bench/answer.py --selector-curve dev` on your own questions' development split)",
+    )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=MODEL_FILE)
@@ -171,16 +184,15 @@ def main() -> None:
         threshold = choose_threshold(scores, args.max_answerable_abstained)
         figures = summary(scores, threshold)
         per_source = {
-            name: summary(question_scores(probe, cands), threshold)
-            for name, cands in by_source.items()
-            if cands
+            name: summary(question_scores(probe, source["dev"]), threshold)
+            for name, source in by_source.items()
         }
         results[f"hidden={hidden}"] = {"threshold": round(threshold, 4), **figures, "by_source": per_source}
         print(f"hidden={hidden}: {results[f'hidden={hidden}']}", file=sys.stderr)
-        key = (
-            figures["answered_and_right"] + figures["removed_abstained"] + figures["off_topic_abstained"],
-            -hidden,
+        abstained = (
+            figures["removed_abstained"] + figures["swapped_abstained"] + figures["off_topic_abstained"]
         )
+        key = (figures["answered_and_right"] + abstained / 3, -hidden)
         if best is None or key > best[0]:
             best = (key, hidden, layers, threshold, figures)
     assert best is not None
@@ -190,6 +202,7 @@ def main() -> None:
             "questions": sum(c.group == "answerable" for c in cands),
             "answer_removed": sum(c.group == "removed" for c in cands),
             "off_topic": sum(c.group == "off_topic" for c in cands),
+            "name_swapped": sum(c.group == "swapped" for c in cands),
             "unit_rows": int(sum(len(c.labels) for c in cands)),
             "positive_rows": int(sum(c.labels.sum() for c in cands)),
         }
@@ -198,7 +211,7 @@ def main() -> None:
     info = {
         "data": {
             "squad": "SQuAD v1.1 dev (CC BY-SA 4.0), articles i % 3 != 2; development = every fifth of them",
-            "support": "MicrosoftDocs how-to, FAQ and table pairs (CC BY 4.0, data/SUPPORT_PAIRS.md); "
+            "support": "MicrosoftDocs how-to, FAQ and table pairs (CC BY 4.0, data/selector/README.md); "
             "development = every fifth article by hash",
         },
         "sources": args.sources,
@@ -212,6 +225,10 @@ def main() -> None:
         "seconds": round(time.perf_counter() - started, 1),
         "date": time.strftime("%Y-%m-%d"),
     }
+    if args.threshold is not None:
+        info["threshold_chosen_on_development_data"] = round(threshold, 4)
+        info["threshold_source"] = "given with --threshold"
+        threshold = args.threshold
     model = SelectorModel(layers, threshold, info=info)
     model.save(args.out)
     print(f"wrote {args.out} ({model.version}): hidden={hidden}, threshold {threshold:.3f}, "

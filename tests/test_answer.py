@@ -39,8 +39,9 @@ def bot(index_dir: Path, settings, encoder):
 
 @pytest.fixture(scope="module")
 def quoting_bot(index_dir: Path, settings, encoder):
-    """The default: the closest passage sentence when it is close enough, else generation."""
-    return open_bot(index_dir, settings, encoder)
+    """Without the evidence selector: the closest passage sentence when it is close enough, else
+    generation (the selector's default path is tested in test_select.py)."""
+    return open_bot(index_dir, settings, encoder, answer_selector=False)
 
 
 def test_answer_cites_the_passage_that_backs_it(bot) -> None:
@@ -80,7 +81,7 @@ def test_answer_json_shape(bot) -> None:
         assert data["citations"][0]["doc_id"] == "faq.csv"
 
 
-def test_default_quotes_the_closest_sentence_without_generating(quoting_bot) -> None:
+def test_similarity_path_quotes_the_closest_sentence_without_generating(quoting_bot) -> None:
     answer = quoting_bot.ask("How long does the frame warranty last?")
     assert (answer.mode, answer.reason, answer.abstained) == ("extractive", "quoted", False)
     citation = answer.citations[0]
@@ -98,14 +99,14 @@ def test_default_quotes_the_closest_sentence_without_generating(quoting_bot) -> 
     assert "generate" not in spans
 
 
-def test_default_generates_when_no_sentence_is_close_enough(index_dir, settings, encoder) -> None:
-    strict = open_bot(index_dir, settings, encoder, min_extractive_similarity=0.99)
+def test_similarity_path_generates_when_no_sentence_is_close_enough(index_dir, settings, encoder) -> None:
+    strict = open_bot(index_dir, settings, encoder, min_extractive_similarity=0.99, answer_selector=False)
     answer = strict.ask("How long does the frame warranty last?")
     assert answer.draft and answer.timings["generate_ms"] > 0
     assert answer.reason in ("supported", "unsupported_draft")
     assert answer.mode in ("generated", "abstained")
 
 
-def test_default_still_abstains_on_an_unrelated_question(quoting_bot) -> None:
+def test_similarity_path_still_abstains_on_an_unrelated_question(quoting_bot) -> None:
     answer = quoting_bot.ask("What is the boiling point of mercury in Kelvin?")
     assert answer.abstained and answer.text == ABSTAIN_TEXT and not answer.citations

@@ -100,3 +100,10 @@ def test_bad_setting_is_a_clear_error(tmp_path: Path) -> None:
     config.write_text('top_k = 5\nencoder_bakend = "onnx"\n')
     result = tandem("search", "x", "--config", str(config), "--index", str(tmp_path))
     assert result.returncode == 1 and "encoder_bakend" in result.stderr
+
+
+def test_ask_explain_lists_the_scored_units(built_index: Path) -> None:
+    result = tandem("ask", "How long does the frame warranty last?", "--index", str(built_index), "--explain")
+    assert result.returncode == 0, result.stderr
+    assert "Evidence units" in result.stdout and "an answer needs probability" in result.stdout
+    assert "warranty.txt" in result.stdout

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from tandem.cli_output import console, errors, show_passages, show_report, show_sources
+from tandem.cli_output import console, errors, show_passages, show_report, show_sources, show_units
 from tandem.config import Settings
 from tandem.errors import TandemError
 from tandem.index.snapshot import SearchFilters
@@ -120,13 +120,16 @@ def ask(
     ] = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Also show the evidence units the selector scored, best first.")
+    ] = False,
 ) -> None:
     """Answer from the documents, citing the passages used (or say they don't cover it)."""
     bot = _tandem(index, config, router=router)
-    _answer(bot, question, _filters(source, tag), as_json)
+    _answer(bot, question, _filters(source, tag), as_json, explain)
 
 
-def _answer(bot, question: str, filters: SearchFilters | None, as_json: bool) -> None:
+def _answer(bot, question: str, filters: SearchFilters | None, as_json: bool, explain: bool = False) -> None:
     if as_json:
         console.print_json(data=bot.ask(question, filters).to_dict())
         return
@@ -137,6 +140,8 @@ def _answer(bot, question: str, filters: SearchFilters | None, as_json: bool) ->
         answer = event.answer or answer
     console.print()
     show_sources(answer)
+    if explain:
+        show_units(answer)
 
 
 @app.command()

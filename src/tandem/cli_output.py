@@ -83,3 +83,21 @@ def show_sources(answer: Answer) -> None:
         )
     total = answer.timings.get("total_ms", 0.0)
     console.print(f"[dim]{answer.mode} in {total / 1000:.2f} s[/]")
+
+
+def show_units(answer: Answer) -> None:
+    """The evidence units the selector scored (best first), with the threshold an answer needs."""
+    units = answer.diagnostics.get("units")
+    if not units:
+        console.print(
+            "[dim]no evidence units were scored (the selector is off, or the answer stopped earlier)[/]"
+        )
+        return
+    threshold = answer.diagnostics.get("selector_threshold", 0.0)
+    console.print(f"\n[bold]Evidence units[/] [dim](an answer needs probability >= {threshold:.3f})[/]")
+    for u in units:
+        text = " ".join(u["text"].split())
+        console.print(
+            f"  {u['probability']:.3f}  [cyan]{escape(u['chunk_id'])}[/] [dim]{u['kind']}, "
+            f"chars {u['start']}-{u['end']}[/]  {escape(text[:160])}{'…' if len(text) > 160 else ''}"
+        )

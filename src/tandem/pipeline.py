@@ -39,7 +39,7 @@ from tandem.route.policy import RoutingDecision
 from tandem.route.router import Router
 from tandem.route.tickets import TicketStore
 from tandem.select.compose import chosen_units, evidence_passages, quoted_answer
-from tandem.select.features import QuestionView
+from tandem.select.features import QuestionView, question_type
 from tandem.select.model import SelectorModel
 from tandem.select.selector import EvidenceSelector, Selection
 from tandem.storage.open import open_store
@@ -374,7 +374,8 @@ class Tandem:
                 yield AnswerEvent("sentence", answer.text)
                 yield AnswerEvent("answer", answer=answer)
                 return
-            selected = chosen_units(selection, s.evidence_units)
+            steps = question_type(question) == "steps"
+            selected = chosen_units(selection, s.evidence_units, steps)
             if s.prefer_quotes:
                 versions["generator"] = QUOTED_NO_GENERATOR
                 text, citations = quoted_answer(selected, passages)

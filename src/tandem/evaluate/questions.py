@@ -2,7 +2,9 @@
 
 Each line is an object with `question` (or `text`) and optionally `id`, `answerable` (default
 true), `expected_docs` (document ids), `reference` / `references` / `reference_answer` (answers to
-score against) and `expected_route` (an action such as "answer" or "handoff:safety", or a label).
+score against), `key_facts` (what a right answer must state: a list of facts, each a list of
+accepted wordings, e.g. `[["EUR 25", "25 euros"]]`) and `expected_route` (an action such as
+"answer" or "handoff:safety", or a label).
 
 >>> from pathlib import Path
 >>> questions = load_questions(Path("examples/demo-kb/questions.jsonl"))  # doctest: +SKIP
@@ -20,7 +22,8 @@ from tandem.errors import InputError
 
 QUESTION_KEYS = ("question", "text")
 REFERENCE_KEYS = ("reference", "references", "reference_answer", "reference_answers", "answers")
-KNOWN_KEYS = {"id", "_id", "answerable", "expected_docs", "expected_route", *QUESTION_KEYS, *REFERENCE_KEYS}
+KNOWN_KEYS = {"id", "_id", "answerable", "expected_docs", "expected_route", "key_facts"}
+KNOWN_KEYS |= {*QUESTION_KEYS, *REFERENCE_KEYS}
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class EvalQuestion:
     expected_docs: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     expected_route: str | None = None
+    key_facts: tuple[tuple[str, ...], ...] = ()  # each fact: its accepted wordings
     extra: dict = field(default_factory=dict)
 
 
@@ -68,6 +72,16 @@ def _strings(value: object, key: str) -> tuple[str, ...]:
     raise _BadLine(f"`{key}` must be a string or a list of strings, not {type(value).__name__}")
 
 
+def _key_facts(value: object) -> tuple[tuple[str, ...], ...]:
+    """`key_facts`: a list of facts, each a string or a list of accepted wordings."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise _BadLine(f'"key_facts" must be a list (of strings or lists of strings), not {value!r}')
+    facts = tuple(_strings(fact, "key_facts") for fact in value)
+    return tuple(fact for fact in facts if fact)
+
+
 def _parse(row: object, line: int) -> tuple[EvalQuestion, str | None]:
     if not isinstance(row, dict):
         raise _BadLine(f"expected a JSON object, found {type(row).__name__}")
@@ -96,6 +110,7 @@ def _parse(row: object, line: int) -> tuple[EvalQuestion, str | None]:
         expected_docs=tuple(dict.fromkeys(_strings(row.get("expected_docs"), "expected_docs"))),
         references=tuple(dict.fromkeys(references)),
         expected_route=route.strip() if route else None,
+        key_facts=_key_facts(row.get("key_facts")),
         extra={k: v for k, v in row.items() if k not in KNOWN_KEYS},
     )
     return item, warning

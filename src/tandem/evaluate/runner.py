@@ -25,6 +25,7 @@ from tandem.errors import InputError
 from tandem.evaluate.judge import CitationJudge
 from tandem.evaluate.metrics import (
     alce_citation_scores,
+    answer_correct,
     best_over_references,
     contains_reference,
     exact_match,
@@ -159,10 +160,19 @@ class EvalRunner:
         rank = first_relevant_rank(ranked, relevant) if relevant else None
         citations = self._citations(answer)
         prediction = "" if answer.abstained else " ".join(s["text"] for s in citations["statements"])
-        answers: dict = {"f1": None, "exact_match": None, "contains_reference": None}
+        answers: dict = {"f1": None, "exact_match": None, "contains_reference": None, "answer_correct": None}
+        if question.answerable and (question.key_facts or question.references):
+            answers["answer_correct"] = answer_correct(
+                prediction,
+                answer.abstained,
+                [c.doc_id for c in answer.citations],
+                [d for d in question.expected_docs if d in known],
+                question.key_facts,
+                question.references,
+            )
         if question.references:
             refs = question.references
-            answers = {
+            answers |= {
                 "f1": best_over_references(token_f1, prediction, refs),
                 "exact_match": best_over_references(exact_match, prediction, refs),
                 "contains_reference": contains_reference(prediction, refs),
@@ -282,6 +292,8 @@ def failures(row: dict, k: int) -> list[str]:
         and not row["contains_reference"]
     ):
         out.append("answer misses reference")
+    if row.get("answer_correct") is False and not row["abstained"]:
+        out.append("answer lacks a key fact")
     if row.get("route_correct") is False:
         out.append("wrong route")
     return out

@@ -15,6 +15,7 @@ HEADLINE = (
     ("retrieval", "ndcg@10", "nDCG@10", True),
     ("citations", "recall", "Citation recall", True),
     ("citations", "precision", "Citation precision", True),
+    ("answers", "answer_correct", "Answer correct", True),
     ("answers", "f1", "Answer F1", True),
     ("answers", "exact_match", "Exact match", True),
     ("answers", "contains_reference", "Contains reference", True),
@@ -35,6 +36,7 @@ def summarise(rows: list[dict], k: int) -> dict:
     with_refs = [r for r in ok if r.get("f1") is not None]
     answered_refs = [r for r in with_refs if not r["abstained"]]
     routed = [r for r in ok if r.get("route_correct") is not None]
+    judged = [r for r in ok if r.get("answer_correct") is not None]
     abstention = abstention_scores([not r["answerable"] for r in ok], [r["abstained"] for r in ok])
     abstention["abstain_rate"] = (abstention["tp"] + abstention["fp"]) / len(ok) if ok else None
     ranks = Counter(
@@ -64,6 +66,8 @@ def summarise(rows: list[dict], k: int) -> dict:
         },
         "answers": {
             "questions": len(with_refs),
+            "judged": len(judged),
+            "answer_correct": mean(float(r["answer_correct"]) for r in judged),
             "answered": len(answered_refs),
             "f1": mean(r["f1"] for r in with_refs),
             "exact_match": mean(r["exact_match"] for r in with_refs),

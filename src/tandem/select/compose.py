@@ -17,12 +17,21 @@ from tandem.select.selector import ScoredUnit, Selection
 SECOND_UNIT_RATIO = 0.8  # a second unit joins when its probability is at least this share of the best
 
 
-def chosen_units(selection: Selection, limit: int) -> list[ScoredUnit]:
+def chosen_units(selection: Selection, limit: int, steps: bool = False) -> list[ScoredUnit]:
     """The best unit, then up to `limit - 1` more from the same passage that clear the threshold
-    and SECOND_UNIT_RATIO of the best, none overlapping another; in reading order."""
+    and SECOND_UNIT_RATIO of the best, none overlapping another; in reading order.
+
+    For a how-to question (`steps`), a whole list that scores nearly as high as the best unit is
+    chosen instead: the steps are the answer, not the one sentence that sounds most like it.
+    """
     best = selection.best
     if best is None:
         return []
+    if steps and best.unit.kind != "list":
+        floor = max(selection.threshold, SECOND_UNIT_RATIO * best.probability)
+        listed = next((s for s in selection.ranked if s.unit.kind == "list" and s.probability >= floor), None)
+        if listed is not None:
+            return [listed]
     chosen = [best]
     for scored in selection.ranked[1:]:
         if len(chosen) >= limit:

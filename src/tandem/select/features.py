@@ -98,8 +98,8 @@ QUESTION_TYPES = (*ANSWER_TYPES, "yesno", "other")
 _YES_NO = re.compile(r"^\s*(?:is|are|can|could|do|does|did|will|would|should|may|must|has|have)\b", re.I)
 _OPEN = re.compile(r"\b(?:how much|how long|how many|how far|how heavy|which|what|when|where|who)\b", re.I)
 _LAST_SENTENCE = re.compile(r"(?<=[.!])\s+(?=\S)")
-_NAME = re.compile(r"\b(?:[A-Z][a-z]*\d+[A-Za-z0-9]*|[A-Z]{2,}[a-z]*\d*|[A-Z][a-z]+\+?)\b")
-_COMMON_CAPITALISED = {
+NAME = re.compile(r"\b(?:[A-Z][a-z]*\d+[A-Za-z0-9]*|[A-Z]{2,}[a-z]*\d*|[A-Z][a-z]+\+?)\b")
+COMMON_CAPITALISED = {
     "I", "Is", "Are", "Can", "Could", "Do", "Does", "Did", "Will", "Would", "Should", "May", "Must", "Has",
     "Have", "How", "What", "When", "Where", "Which", "Who", "Why", "The", "A", "An", "My", "If", "And", "Or",
     "Hi", "Hello", "Please", "Thanks", "It", "There", "In", "On", "At", "For", "To", "With", "OK",
@@ -144,7 +144,7 @@ def question_type(question: str) -> str:
 def names_in(text: str) -> set[str]:
     """Capitalised words and model codes ("K3", "Care+", "Fairpay"), lowercased: what a question is
     specifically about."""
-    return {m.lower() for m in _NAME.findall(text) if m not in _COMMON_CAPITALISED}
+    return {m.lower() for m in NAME.findall(text) if m not in COMMON_CAPITALISED}
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import numpy as np
 
 from tandem.encode import Encoder
 from tandem.index.lexical import terms
-from tandem.select.features import FEATURE_NAMES, QuestionView, feature_matrix
+from tandem.select.features import COMMON_CAPITALISED, FEATURE_NAMES, NAME, QuestionView, feature_matrix
 from tandem.select.model import SelectorModel
 from tandem.select.selector import UnitCache, feature_rows
 from tandem.select.units import Unit, passage_units
@@ -123,6 +123,34 @@ class FeatureBuilder:
         return feature_rows(view, query_vector, groups, [score for _, _, score in passages], self.idf)
 
 
+def name_swapped(
+    corpus: SquadCorpus, chosen: list[int], encoder: Encoder
+) -> dict[int, tuple[str, np.ndarray]]:
+    """question index -> (the question about another name of its article, its vector).
+
+    "When did Tesla move to Paris?" becomes "When did Edison move to Paris?" with a name from
+    another paragraph that its own paragraph never mentions: the same topic, a different entity,
+    so no unit answers it (the Cargo K3 asked about, the Fold F1 answered).
+    """
+    names_of: dict[int, list[str]] = {}
+    for text, article in zip(corpus.texts, corpus.articles, strict=True):
+        names_of.setdefault(article, []).extend(n for n in NAME.findall(text) if n not in COMMON_CAPITALISED)
+    out: dict[int, str] = {}
+    for qi in chosen:
+        q = corpus.questions[qi]
+        asked = [n for n in NAME.findall(q.question) if n not in COMMON_CAPITALISED]
+        own = corpus.texts[q.paragraph].lower()
+        pool = sorted({n for n in names_of[q.article] if n.lower() not in own and n not in q.question})
+        if not asked or not pool:
+            continue
+        rng = random.Random(qi)
+        out[qi] = q.question.replace(asked[0], rng.choice(pool), 1)
+    if not out:
+        return {}
+    vectors = encoder.encode(list(out.values()), batch_size=128)
+    return {qi: (text, vectors[i]) for i, (qi, text) in enumerate(out.items())}
+
+
 def vocabularies_without(corpus: SquadCorpus) -> dict[int, set[str]]:
     """article -> the vocabulary of every other article."""
     per_article: dict[int, Counter[str]] = {}
@@ -151,16 +179,19 @@ def squad_candidates(
     chosen: list[int],
     with_removed: bool,
     off_topic_every: int = 3,
+    swap_every: int = 3,
 ) -> Iterator[Candidate]:
     """For each chosen question: its paragraph and the NEGATIVE_PASSAGES closest paragraphs of the
     same article, ranked by cosine; (when `with_removed`) the same with the answer removed; and for
     every `off_topic_every`-th question, the closest paragraphs of the other articles, with a
-    vocabulary that lacks its own article's words (an off-topic question: no unit answers)."""
+    vocabulary that lacks its own article's words (an off-topic question: no unit answers); and for
+    every `swap_every`-th question, the same passages asked about another name (`name_swapped`)."""
     by_article: dict[int, list[int]] = {}
     for p, a in enumerate(corpus.articles):
         by_article.setdefault(a, []).append(p)
     without = vocabularies_without(corpus)
     articles = np.array(corpus.articles)
+    swapped = name_swapped(corpus, chosen[1::swap_every], builder.cache.encoder) if swap_every else {}
     for n, qi in enumerate(chosen):
         if off_topic_every and n % off_topic_every == 0:
             q = corpus.questions[qi]
@@ -186,6 +217,10 @@ def squad_candidates(
         if labels.sum() == 0:
             continue  # the answer span crosses units: no clean label
         yield Candidate(q.question, feature_matrix(rows), labels, "answerable")
+        if qi in swapped:
+            other_question, other_vector = swapped[qi]
+            rows, _ = builder.rows(other_question, other_vector, passages)
+            yield Candidate(other_question, feature_matrix(rows), np.zeros(len(rows), np.float32), "swapped")
         if with_removed:
             removed = without_answer(corpus.texts[q.paragraph], q)
             if removed is None:
@@ -256,6 +291,7 @@ def choose_threshold(scores: list[tuple[str, float, bool]], max_answerable_absta
 def summary(scores: list[tuple[str, float, bool]], threshold: float) -> dict[str, float]:
     answerable = [(s, hit) for g, s, hit in scores if g == "answerable"]
     removed = [s for g, s, _ in scores if g == "removed"]
+    swapped = [s for g, s, _ in scores if g == "swapped"]
     off_topic = [s for g, s, _ in scores if g == "off_topic"]
     return {
         "top_unit_answers": round(sum(hit for _, hit in answerable) / max(len(answerable), 1), 4),
@@ -264,6 +300,7 @@ def summary(scores: list[tuple[str, float, bool]], threshold: float) -> dict[str
         ),
         "answerable_abstained": round(sum(s < threshold for s, _ in answerable) / max(len(answerable), 1), 4),
         "removed_abstained": round(sum(s < threshold for s in removed) / max(len(removed), 1), 4),
+        "swapped_abstained": round(sum(s < threshold for s in swapped) / max(len(swapped), 1), 4),
         "off_topic_abstained": round(sum(s < threshold for s in off_topic) / max(len(off_topic), 1), 4),
         "n_answerable": len(answerable),
         "n_removed": len(removed),
@@ -279,9 +316,7 @@ def sample_questions(corpus: SquadCorpus, n: int, seed: int) -> list[int]:
 __all__ = ["FEATURE_NAMES", "FeatureBuilder", "SquadCorpus", "choose_threshold", "fit", "load_squad"]
 
 
-# -- support-style documentation (MicrosoftDocs, CC BY 4.0; data/SUPPORT_PAIRS.md) ------------------
-
-SUPPORT_PAIRS = Path(__file__).parent / "data" / "support_pairs.jsonl"
+# -- support-style documentation (MicrosoftDocs, CC BY 4.0; the repository's data/selector/README.md) --
 
 
 def _context(title: str, heading: str) -> str:
