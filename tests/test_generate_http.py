@@ -148,9 +148,17 @@ def test_answers_and_citations_match_the_in_process_backend(
 ) -> None:
     from tandem.pipeline import Tandem
 
-    # one llama.cpp thread on each side, like the server: busy-waiting threads crawl on a shared CPU
+    # one llama.cpp thread on each side, like the server: busy-waiting threads crawl on a shared CPU;
+    # the similarity path, so that every listed question reaches the generator (the selector may
+    # abstain first, and test_answer covers generation from the selected evidence)
     base = settings.model_copy(
-        update={"trace": False, "input_guard": False, "generator_threads": 1, "prefer_quotes": False}
+        update={
+            "trace": False,
+            "input_guard": False,
+            "generator_threads": 1,
+            "prefer_quotes": False,
+            "answer_selector": False,
+        }
     )
     key = SecretStr(API_KEY)
     remote = base.model_copy(update={"generator_url": server.url, "generator_api_key": key})

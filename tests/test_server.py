@@ -23,8 +23,9 @@ LONG_QUESTION = "How do I charge the battery?"
 def server(tmp_path_factory: pytest.TempPathFactory, settings, encoder):
     """The demo knowledge base in an index of its own (uploads must not reach the shared demo
     index), with the demo router and guard policy, a queue of 1 and a small body limit. It
-    generates every answer (`prefer_quotes` off): streaming, backpressure and cancellation are
-    about generation; the default quote-first answers are tested in test_answer.py."""
+    generates every answer (`prefer_quotes` and the evidence selector off, so no question stops
+    before the decoder): streaming, backpressure and cancellation are about generation; the
+    default selected answers are tested in test_select.py."""
     from tandem.demo import demo_kb_root
     from tandem.pipeline import Tandem
 
@@ -44,6 +45,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, settings, encoder):
             "TANDEM_GENERATION_QUEUE": "1",
             "TANDEM_MAX_REQUEST_BYTES": "300000",
             "TANDEM_PREFER_QUOTES": "false",
+            "TANDEM_ANSWER_SELECTOR": "false",
         },
     )
     yield live

@@ -118,7 +118,7 @@ def test_chat_citation_trace_feedback_and_handoff(server: Server, browser) -> No
     expect(panel.locator(".waterfall li").first).to_be_visible()
     stages = panel.locator(".wf-name").all_inner_texts()
     assert "Retrieve" in set(stages), stages
-    assert {"Generate & verify", "Pick quote"} & set(stages), stages  # generated, or quoted
+    assert {"Generate & verify", "Pick quote", "Select evidence"} & set(stages), stages  # how it was made
     assert panel.locator(".passages tbody tr").count() >= 1
     expect(panel.locator(".passages tr.is-cited").first).to_be_visible()
     trace_id = panel.locator(".trace-id code").inner_text().strip()

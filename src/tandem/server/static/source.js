@@ -145,9 +145,15 @@ function renderText(doc, chunk, sentence) {
 export function renderSource(body, doc, target, { siblings = [], onPick = null } = {}) {
   const chunk = (doc.chunks || []).find((c) => c.chunk_id === target.chunk_id) || target;
   const range = { start: chunk.start ?? target.start, end: chunk.end ?? target.end };
-  // The verifier names the passage sentence that backs the answer sentence (`evidence`);
-  // fall back to finding the answer sentence itself in the chunk.
+  // A selected answer carries its exact span in the chunk (`span_start`/`span_end`); else the
+  // verifier names the passage sentence that backs the answer sentence (`evidence`); else find
+  // the answer sentence itself in the chunk.
+  const exact =
+    target.span_start !== undefined && target.span_start !== null && range.start !== undefined
+      ? [range.start + target.span_start, range.start + target.span_end, true]
+      : null;
   const sentence =
+    exact ||
     (target.evidence && locateSentence(doc.text || "", range.start, range.end, target.evidence)) ||
     (target.sentence ? locateSentence(doc.text || "", range.start, range.end, target.sentence) : null);
   const headings = chunk.heading_path?.length ? chunk.heading_path : target.heading_path || [];

@@ -15,6 +15,7 @@ const STAGE_LABEL = {
   policy: "Routing policy",
   verify_prepare: "Score sentences",
   quote: "Pick quote",
+  select: "Select evidence",
   generate: "Generate & verify",
   prefill: "Read prompt",
   decode: "Write tokens",
