@@ -110,7 +110,7 @@ class Settings(BaseSettings):
         "abstain when none does); false: the closest sentence by similarity, as before.",
     )
     selector_passages: int = Field(
-        5, ge=1, le=20, description="Top passages whose units the selector scores."
+        3, ge=1, le=20, description="Top passages whose units the selector scores."
     )
     selector_threshold: float | None = Field(
         None,
