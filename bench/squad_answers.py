@@ -42,6 +42,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from retrieval import load_beir  # bench/retrieval.py: the same BEIR files
 from tandem import __version__
 from tandem.config import Settings
 from tandem.documents.text_utils import sentence_spans
@@ -86,13 +87,7 @@ def load_squad(folder: Path) -> tuple[list[dict], dict[str, str], list[Question]
                 f"corpus.jsonl line {k + 1} (id {record['_id']!r}) is not paragraph {j} of article {i} "
                 "of dev-v1.1.json: the ids must follow the paragraphs in file order"
             )
-    qrels: dict[str, set[str]] = {}
-    for number, line in enumerate((folder / "qrels.tsv").read_text().splitlines()):
-        parts = line.split("\t")
-        if number == 0 and parts[0] == "query-id":
-            continue
-        if len(parts) >= 3 and float(parts[2]) > 0:
-            qrels.setdefault(parts[0], set()).add(parts[1])
+    _, _, qrels = load_beir(folder)
     questions: list[Question] = []
     for k, (i, j, p) in enumerate(paragraphs):
         if i % 3 != 2:
