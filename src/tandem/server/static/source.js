@@ -199,7 +199,8 @@ export function renderSource(body, doc, target, { siblings = [], onPick = null }
   if (target.sentence) {
     const caption = [];
     if (target.support !== undefined && target.support !== null)
-      caption.push(`support ${percent(target.support)}`);
+      // a selected span's score is the evidence selector's probability that it answers
+      caption.push(`${exact ? "selector" : "support"} ${percent(target.support)}`);
     caption.push(
       sentence
         ? sentence[2]
