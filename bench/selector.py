@@ -24,7 +24,6 @@ from pathlib import Path
 from tandem.config import Settings
 from tandem.evaluate.metrics import key_facts_found
 from tandem.pipeline import Tandem
-from tandem.select.features import QuestionView
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,13 +39,11 @@ def auc(positives: list[float], negatives: list[float]) -> float | None:
 def score_question(bot: Tandem, question: dict, depth: int) -> dict:
     result = bot.retriever().search(question["question"], depth)
     passages = result.passages
-    lexical = bot.snapshot.lexical
     selection = bot.selector.select(
         question["question"],
         result.query_vector,
         [(p.chunk.text, p.chunk.context_line, p.dense_score) for p in passages],
-        lexical.vocabulary,
-        lexical.idf(QuestionView.of(question["question"]).terms),
+        bot.snapshot.lexical,
     )
 
     def answers(scored) -> bool:

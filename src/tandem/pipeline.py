@@ -16,6 +16,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from tandem.answer import ABSTAIN_TEXT, Answer, Citation
 from tandem.config import Settings
 from tandem.documents.chunking import Chunker
@@ -39,7 +41,7 @@ from tandem.route.policy import RoutingDecision
 from tandem.route.router import Router
 from tandem.route.tickets import TicketStore
 from tandem.select.compose import chosen_units, evidence_passages, quoted_answer
-from tandem.select.features import QuestionView, question_type
+from tandem.select.features import question_type
 from tandem.select.model import SelectorModel
 from tandem.select.selector import EvidenceSelector, Selection
 from tandem.storage.open import open_store
@@ -475,24 +477,17 @@ class Tandem:
     def _select(
         self,
         question: str,
-        query_vector,
+        query_vector: np.ndarray,
         passages: list[Passage],
         tracer: Tracer,
         diagnostics: dict,
-        versions,
+        versions: dict[str, str | int],
     ) -> Selection:
         """Score the units of the top passages; record the top units in the diagnostics and trace."""
-        lexical = self.snapshot.lexical
-        words = QuestionView.of(question).terms
         top = passages[: self.settings.selector_passages]
         with tracer.span("select", passages=len(top)) as attributes:
-            selection = self.selector.select(
-                question,
-                query_vector,
-                [(p.chunk.text, p.chunk.context_line, p.dense_score) for p in top],
-                lexical.vocabulary,
-                lexical.idf(words),
-            )
+            scored = [(p.chunk.text, p.chunk.context_line, p.dense_score) for p in top]
+            selection = self.selector.select(question, query_vector, scored, self.snapshot.lexical)
             if self.settings.selector_threshold is not None:
                 selection = Selection(
                     selection.ranked, self.settings.selector_threshold, selection.elapsed_ms

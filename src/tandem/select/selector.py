@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tandem.encode import Encoder
-from tandem.index.lexical import terms
+from tandem.index.lexical import LexicalIndex, terms
 from tandem.select.features import QuestionView, feature_matrix, unit_features
 from tandem.select.model import SelectorModel
 from tandem.select.units import Unit, passage_units
@@ -168,14 +168,15 @@ class EvidenceSelector:
         question: str,
         query_vector: np.ndarray,
         passages: Sequence[tuple[str, str, float]],
-        vocabulary: set[str] | None = None,
-        idf: dict[str, float] | None = None,
+        lexical: LexicalIndex | None = None,
     ) -> Selection:
-        """Score every unit of `passages` ((text, context line, retrieval score), best first)."""
+        """Score every unit of `passages` ((text, context line, retrieval score), best first);
+        `lexical`, the index's BM25 side, says which question words are rare or unknown."""
         started = time.perf_counter()
-        view = QuestionView.of(question[:MAX_QUESTION_CHARS], vocabulary)
+        view = QuestionView.of(question[:MAX_QUESTION_CHARS], lexical.vocabulary if lexical else None)
+        idf = lexical.idf(view.terms) if lexical else {}
         groups = self.units.prepare([(text, context) for text, context, _ in passages])
-        rows, where = feature_rows(view, query_vector, groups, [score for _, _, score in passages], idf or {})
+        rows, where = feature_rows(view, query_vector, groups, [score for _, _, score in passages], idf)
         if not rows:
             return Selection([], self.model.threshold, (time.perf_counter() - started) * 1000)
         probability = self.model.probability(feature_matrix(rows))
