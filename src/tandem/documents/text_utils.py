@@ -15,6 +15,16 @@ _SENTENCE_END = re.compile(
 )
 
 
+FAQ_QUESTION, FAQ_ANSWER = "Q: ", "A: "  # how FAQ pairs are laid out in a chunk
+LIST_ITEM = re.compile(r"^\s*(?:[-*\u2022]|\(?\d{1,2}[.)])\s+")
+EMPHASIS = re.compile(r"\*\*|__|`")
+
+
+def readable(piece: str) -> str:
+    """A passage piece as prose: its list marker and Markdown emphasis removed."""
+    return EMPHASIS.sub("", LIST_ITEM.sub("", piece, count=1)).strip()
+
+
 def read_text(path: Path) -> str:
     """Read a text file as UTF-8, with errors that say what is wrong and how to fix it."""
     try:

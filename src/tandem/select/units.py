@@ -18,17 +18,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from tandem.documents.text_utils import EMPHASIS as _EMPHASIS
+from tandem.documents.text_utils import FAQ_ANSWER as _FAQ_ANSWER
+from tandem.documents.text_utils import FAQ_QUESTION as _FAQ_QUESTION
+from tandem.documents.text_utils import LIST_ITEM as _LIST_ITEM
+from tandem.documents.text_utils import readable as readable_piece
 from tandem.documents.text_utils import sentence_spans
 
 MAX_UNIT_CHARS = 600  # a list longer than this is offered item by item only
 MAX_UNITS_PER_PASSAGE = 80  # a passage with thousands of sentences is scored on its first units
-_LIST_ITEM = re.compile(r"^\s*(?:[-*\u2022]|\(?\d{1,2}[.)])\s+")
 _SPEC = re.compile(r"^\s*(?:[-*\u2022]\s+)?(?:\*\*|__)?([A-Z][^:\n]{0,40}?):(?:\*\*|__)?\s+(\S.*)$")
-_EMPHASIS = re.compile(r"\*\*|__|`")
 _HEADING = re.compile(r"^\s*#{1,6}\s+")
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]+\|?\s*$")
-_FAQ_QUESTION, _FAQ_ANSWER = "Q: ", "A: "
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,8 @@ class Unit:
 
 
 def readable(piece: str) -> str:
-    """A line as prose: list marker, heading marks and Markdown emphasis removed."""
-    return _EMPHASIS.sub("", _HEADING.sub("", _LIST_ITEM.sub("", piece, count=1))).strip()
+    """A line as prose: heading marks, list marker and Markdown emphasis removed."""
+    return readable_piece(_HEADING.sub("", piece))
 
 
 def _lines(text: str) -> list[tuple[int, int]]:

@@ -12,21 +12,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tandem.documents.text_utils import split_sentences
+from tandem.documents.text_utils import FAQ_ANSWER as _FAQ_ANSWER
+from tandem.documents.text_utils import FAQ_QUESTION as _FAQ_QUESTION
+from tandem.documents.text_utils import LIST_ITEM as _LIST_ITEM
+from tandem.documents.text_utils import readable, split_sentences
 from tandem.encode import Encoder
 from tandem.index.lexical import terms
 
-_FAQ_QUESTION, _FAQ_ANSWER = "Q: ", "A: "  # how FAQ pairs are laid out in a chunk
 _CITATION_MARK = re.compile(r"\s*\[(\d+)\]")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
-_LIST_ITEM = re.compile(r"^\s*(?:[-*\u2022]|\(?\d{1,2}[.)])\s+")
-_EMPHASIS = re.compile(r"\*\*|__|`")
 MAX_QUOTE_CHARS = 400  # a list is quoted whole, with its lead-in, only up to this length
-
-
-def readable(piece: str) -> str:
-    """A passage piece as prose: its list marker and Markdown emphasis removed."""
-    return _EMPHASIS.sub("", _LIST_ITEM.sub("", piece, count=1)).strip()
 
 
 def _joined_list(lead_in: str, items: list[str]) -> str:
