@@ -32,7 +32,7 @@ import httpx
 from answer import percentile
 from backends_milvus import bench_milvus
 from tandem.config import Settings
-from tandem.demo import demo_kb_root, demo_questions
+from tandem.evaluate.demo_kb import demo_kb_root, demo_questions
 from tandem.generate.llamacpp import resolve_gguf
 from tandem.pipeline import Tandem
 
@@ -105,8 +105,9 @@ def bench_generator(args: argparse.Namespace, index: Path, questions: list[dict]
     with contextlib.ExitStack() as stack:
         url = args.url or stack.enter_context(llama_server(base.generator_threads))
         remote = base.model_copy(update={"generator_url": url, "generator_model": args.model or ""})
-        bots = {"in-process": Tandem(index, base), "http": Tandem(index, remote)}
-        bots["http"]._encoder = bots["in-process"].encoder  # one encoder: only the generator differs
+        local = Tandem(index, base)
+        # one encoder: only the generator differs
+        bots = {"in-process": local, "http": Tandem(index, remote, encoder=local.encoder)}
         rows = ask_interleaved(bots, questions)
         model_id = bots["http"].generator.model_id
     results: dict = {name: summary(r) for name, r in rows.items()}

@@ -76,8 +76,8 @@ def accuracy(
     ingest_s = time.perf_counter() - started
     print(f"embedded: {report.chunks} chunks, ingest {ingest_s:.0f} s", file=sys.stderr)
     shutil.copytree(embedded.layout.root, scratch / "milvus")
-    milvus = Tandem(scratch / "milvus", base.model_copy(update={"vector_store": "milvus", "milvus_uri": uri}))
-    milvus._encoder = embedded.encoder
+    milvus_settings = base.model_copy(update={"vector_store": "milvus", "milvus_uri": uri})
+    milvus = Tandem(scratch / "milvus", milvus_settings, encoder=embedded.encoder)
     started = time.perf_counter()
     moved = milvus.ingest([corpus])
     move_s = time.perf_counter() - started

@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from tandem.demo import demo_questions
+from tandem.evaluate.demo_kb import demo_questions
 from tandem.server.process import start_server
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from tandem.config import Settings
-from tandem.demo import demo_index_dir, demo_kb_root, demo_questions
+from tandem.evaluate.demo_kb import demo_index_dir, demo_kb_root, demo_questions
 from tandem.pipeline import Tandem
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,8 +36,12 @@ def main() -> None:
     settings = Settings.load(None)
     traced = Tandem(demo_index_dir(), settings)
     traced.ingest([demo_kb_root() / "docs"])
-    untraced = Tandem(demo_index_dir(), settings.model_copy(update={"trace": False}))
-    untraced._encoder, untraced._generator = traced.encoder, traced.generator  # same loaded models
+    untraced = Tandem(  # the same loaded models
+        demo_index_dir(),
+        settings.model_copy(update={"trace": False}),
+        encoder=traced.encoder,
+        generator=traced.generator,
+    )
     questions = [q["question"] for q in demo_questions()][: args.questions]
     traced.ask(questions[0])  # warm-up
     timings: dict[str, list[float]] = {"off": [], "on": []}

@@ -38,11 +38,11 @@ from pathlib import Path
 import numpy as np
 
 from tandem.encode import load_encoder
+from tandem.encode.classifier_head import SCALE, EncoderClassifier
 from tandem.encode.model_files import BUNDLED_ENCODER, resolve_encoder
 from tandem.guard import INJECTION_DATASET, decoded_payloads, injection_examples, normalise_for_scanning
 from tandem.guard.injection_model import InjectionClassifier, InjectionHead, injection_views
 from tandem.route.data import stratified_split
-from tandem.route.encoder_head import SCALE, EncoderClassifier
 from tandem.route.train import TrainOptions, _fit_lora, _seed
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -38,8 +38,7 @@ def make_tandem(tmp_path: Path, settings: Settings, encoder):
     from tandem.pipeline import Tandem
 
     def make(index_dir: Path | None = None, **overrides: object) -> Tandem:
-        bot = Tandem(index_dir or tmp_path / "index", settings.model_copy(update=overrides))
-        bot._encoder = encoder
-        return bot
+        shared = None if "encoder" in overrides else encoder  # a configured encoder loads itself
+        return Tandem(index_dir or tmp_path / "index", settings.model_copy(update=overrides), encoder=shared)
 
     return make

@@ -17,8 +17,7 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory, settings, encoder) -> Pa
     from .conftest import DATA
 
     folder = tmp_path_factory.mktemp("answer") / "index"
-    tandem = Tandem(folder, settings)
-    tandem._encoder = encoder
+    tandem = Tandem(folder, settings, encoder=encoder)
     tandem.ingest([DATA / "kb"])
     return folder
 
@@ -26,8 +25,7 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory, settings, encoder) -> Pa
 def open_bot(index_dir: Path, settings, encoder, **overrides):
     from tandem.pipeline import Tandem
 
-    tandem = Tandem(index_dir, settings.model_copy(update=overrides))
-    tandem._encoder = encoder
+    tandem = Tandem(index_dir, settings.model_copy(update=overrides), encoder=encoder)
     return tandem
 
 
@@ -90,7 +88,7 @@ def test_similarity_path_quotes_the_closest_sentence_without_generating(quoting_
     assert citation.sentence in answer.passages[0].chunk.text  # verbatim from the cited passage
     assert "generate_ms" not in answer.timings and answer.draft == ""
     assert answer.versions["generator"] == "none (quoted)" and answer.versions["prompt"]
-    assert quoting_bot._generator is None  # the decoder was never loaded
+    assert not quoting_bot.components.loaded("generator")  # the decoder was never loaded
     assert answer.diagnostics["extractive_candidates"][0]["similarity"] >= 0.45
     # the trace says the answer was quoted, and how close the sentence was
     spans = {s["name"]: s for s in quoting_bot.traces.get(answer.trace_id)["spans"]}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tandem.demo import demo_kb_root, demo_questions
+from tandem.evaluate.demo_kb import demo_kb_root, demo_questions
 
 DOC_SUFFIXES = {".md", ".html", ".pdf", ".csv"}
 

@@ -33,7 +33,6 @@ def test_local_model_folder_is_its_own_encoder(tmp_path: Path, make_tandem) -> N
     files = resolve_encoder(str(local))
     assert files.model_id == "local:my-encoder" and files.max_seq_length == 256
     bot = make_tandem(tmp_path / "local-index", encoder=str(local))
-    bot._encoder = None  # load the configured folder, not the session's bundled encoder
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "a.md").write_text("# Hours\n\nThe shop opens at nine.\n")
     assert bot.ingest([tmp_path / "docs"]).ok

@@ -41,8 +41,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory, settings, encoder) -> tupl
     from tandem.pipeline import Tandem
 
     root = tmp_path_factory.mktemp("eval")
-    bot = Tandem(root / "index", settings)
-    bot._encoder = encoder
+    bot = Tandem(root / "index", settings, encoder=encoder)
     bot.ingest([DATA / "kb"])
     questions = root / "questions.jsonl"
     lines = [json.dumps(q) for q in QUESTIONS]

@@ -24,8 +24,8 @@ import pytest
 from pydantic import SecretStr
 
 from tandem.config import Settings
-from tandem.demo import demo_kb_root, demo_questions
 from tandem.errors import ConfigError, ModelError
+from tandem.evaluate.demo_kb import demo_kb_root, demo_questions
 from tandem.generate.base import GenerationStats, Generator, load_generator
 from tandem.generate.circuit import CircuitBreaker
 from tandem.generate.llamacpp import resolve_gguf
@@ -136,8 +136,7 @@ def demo_index(tmp_path_factory: pytest.TempPathFactory, encoder) -> Path:
     from tandem.pipeline import Tandem
 
     index = tmp_path_factory.mktemp("demo") / "index"
-    bot = Tandem(index, Settings.load(None))
-    bot._encoder = encoder
+    bot = Tandem(index, Settings.load(None), encoder=encoder)
     docs = demo_kb_root() / "docs"
     assert bot.ingest([docs / "account", docs / "products"]).ok
     return index
@@ -162,8 +161,8 @@ def test_answers_and_citations_match_the_in_process_backend(
     )
     key = SecretStr(API_KEY)
     remote = base.model_copy(update={"generator_url": server.url, "generator_api_key": key})
-    local_bot, http_bot = Tandem(demo_index, base), Tandem(demo_index, remote)
-    local_bot._encoder = http_bot._encoder = encoder
+    local_bot = Tandem(demo_index, base, encoder=encoder)
+    http_bot = Tandem(demo_index, remote, encoder=encoder)
     questions = {q["id"]: q["question"] for q in demo_questions()}
     modes = set()
     for qid in QUESTIONS:

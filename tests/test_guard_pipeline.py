@@ -29,7 +29,7 @@ def test_injection_question_is_blocked_before_retrieval(make_tandem) -> None:
     assert answer.text == bot.settings.blocked_message
     assert "injection_rules" in answer.reason
     assert answer.guard is not None and answer.guard["blocked"]
-    assert bot._generator is None
+    assert not bot.components.loaded("generator")
 
 
 def test_pii_is_redacted_in_the_guard_record(make_tandem) -> None:
@@ -72,7 +72,7 @@ def test_policy_topic_is_refused_and_pattern_matched(make_tandem) -> None:
     answer = bot.ask("Which painkiller should I take after I crashed my bike?")
     assert answer.mode == "refused" and "medical advice" in answer.text and answer.citations == []
     assert any(f["guard"] == "policy" and f["kind"] == "medical_advice" for f in answer.guard["findings"])
-    assert bot._generator is None
+    assert not bot.components.loaded("generator")
     assert bot.ask("Should I send you my card number?").mode == "refused"
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from tandem.errors import ClusterError
-from tandem.ingest import IngestReport
+from tandem.ingest.ingestor import IngestReport
 
 from .conftest import DATA
 
@@ -179,7 +179,7 @@ def test_cli_reports_an_unreachable_address_in_one_line(kb: Path, tmp_path: Path
 
 
 def test_workers_without_the_encoder_say_what_they_need() -> None:
-    from tandem.ingest_ray import ProcessorSpec, RayProcessor
+    from tandem.ingest.ray import ProcessorSpec, RayProcessor
 
     spec = ProcessorSpec("/nowhere/encoder", "onnx-int8", 1, 220, 32, 32, corpus_guard=False)
     processor = RayProcessor(spec, ("local:encoder", "onnx-int8", 384), workers=1)
@@ -191,7 +191,7 @@ def test_workers_without_the_encoder_say_what_they_need() -> None:
 
 
 def test_nothing_to_parse_or_embed_starts_no_workers() -> None:
-    from tandem.ingest_ray import ProcessorSpec, RayProcessor
+    from tandem.ingest.ray import ProcessorSpec, RayProcessor
 
     spec = ProcessorSpec("all-MiniLM-L6-v2", "onnx-int8", 1, 220, 32, 32, corpus_guard=True)
     processor = RayProcessor(spec, ("x", "onnx-int8", 384))

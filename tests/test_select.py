@@ -151,9 +151,10 @@ def demo_bot(tmp_path_factory: pytest.TempPathFactory, settings, encoder):
     from .conftest import REPO
 
     bot = Tandem(
-        tmp_path_factory.mktemp("select") / "index", settings.model_copy(update={"input_guard": False})
+        tmp_path_factory.mktemp("select") / "index",
+        settings.model_copy(update={"input_guard": False}),
+        encoder=encoder,
     )
-    bot._encoder = encoder
     bot.ingest([REPO / "examples" / "demo-kb" / "docs"])
     return bot
 
@@ -192,9 +193,10 @@ def test_odd_questions_answer_or_abstain_without_crashing(demo_bot, settings, en
     from tandem.pipeline import Tandem
 
     bot = Tandem(
-        demo_bot.settings.index_dir, demo_bot.settings.model_copy(update={"max_question_chars": 200_000})
+        demo_bot.settings.index_dir,
+        demo_bot.settings.model_copy(update={"max_question_chars": 200_000}),
+        encoder=encoder,
     )
-    bot._encoder = encoder
     answer = bot.ask(question)
     assert answer.abstained == (not answer.citations)
     assert answer.mode in ("extractive", "abstained")

@@ -26,12 +26,11 @@ def server(tmp_path_factory: pytest.TempPathFactory, settings, encoder):
     generates every answer (`prefer_quotes` and the evidence selector off, so no question stops
     before the decoder): streaming, backpressure and cancellation are about generation; the
     default selected answers are tested in test_select.py."""
-    from tandem.demo import demo_kb_root
+    from tandem.evaluate.demo_kb import demo_kb_root
     from tandem.pipeline import Tandem
 
     folder = tmp_path_factory.mktemp("serve")
-    bot = Tandem(folder / "index", settings)
-    bot._encoder = encoder
+    bot = Tandem(folder / "index", settings, encoder=encoder)
     bot.ingest([demo_kb_root() / "docs"])
     examples = demo_kb_root().parent
     live = start_server(

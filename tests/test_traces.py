@@ -19,8 +19,9 @@ def traced(tmp_path_factory: pytest.TempPathFactory, settings, encoder):
     from tandem.pipeline import Tandem
 
     index = tmp_path_factory.mktemp("traces") / "index"
-    bot = Tandem(index, settings.model_copy(update={"router": REPO / "examples/router/router.toml"}))
-    bot._encoder = encoder
+    bot = Tandem(
+        index, settings.model_copy(update={"router": REPO / "examples/router/router.toml"}), encoder=encoder
+    )
     bot.ingest([DATA / "kb"])
     return bot, bot.ask("What does error E04 mean on the display?")
 

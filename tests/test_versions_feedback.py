@@ -55,8 +55,7 @@ def answered(tmp_path_factory: pytest.TempPathFactory, settings, encoder):
 
     folder = tmp_path_factory.mktemp("feedback")
     data_dir, index = folder / "data", folder / "index"
-    bot = Tandem(index, settings.model_copy(update={"data_dir": data_dir}))
-    bot._encoder = encoder
+    bot = Tandem(index, settings.model_copy(update={"data_dir": data_dir}), encoder=encoder)
     bot.ingest([DATA / "kb"])
     return folder, bot.ask("What does error E04 mean on the display?")
 

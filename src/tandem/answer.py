@@ -6,7 +6,7 @@ import contextlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from tandem.retrieve import Passage
+from tandem.retrieve.passage import Passage
 
 ABSTAIN_TEXT = "The documentation doesn't cover this."
 

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tandem import __version__
 from tandem.answer import Answer
 from tandem.errors import InputError
 from tandem.evaluate.judge import CitationJudge
@@ -38,6 +37,7 @@ from tandem.evaluate.metrics import (
 )
 from tandem.evaluate.questions import EvalQuestion, QuestionSet, unknown_document_warnings
 from tandem.evaluate.summary import summarise
+from tandem.version import __version__
 
 RESULTS, METRICS = "results.jsonl", "metrics.json"
 SETTINGS_RECORDED = (
@@ -127,10 +127,7 @@ class EvalRunner:
 
     def _warm_up(self) -> None:
         """Load the models before the clock starts, so the first question's latency is its own."""
-        self.bot.encoder.encode(["warm-up"])
-        if self.bot.settings.input_guard:
-            self.bot.input_guard.check("warm-up question")
-        self.bot.generator  # noqa: B018 (loads the model)
+        self.bot.warm_up()
 
     # -- one question ---------------------------------------------------------------------------
     def _evaluate(self, question: EvalQuestion, known: set[str]) -> dict:

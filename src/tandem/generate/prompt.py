@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tandem.retrieve import Passage
+from tandem.retrieve.passage import Passage
 
 PROMPT_VERSION = "grounded-v1"
 

@@ -231,7 +231,7 @@ class InjectionClassifier:
                     f"{head.encoder_name!r} now has {files.fingerprint()}; retrain it with "
                     "`python scripts/train_injection_guard.py`"
                 )
-            from tandem.route.served_encoder import ServedEncoder
+            from tandem.encode.served import ServedEncoder
 
             self.encoder = ServedEncoder(files, adapter, cache_prefix="injection")
 

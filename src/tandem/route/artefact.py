@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from tandem import __version__
 from tandem.encode.model_files import EncoderFiles
 from tandem.errors import ConfigError
 from tandem.index.layout import IndexLayout
 from tandem.route.config import Label, LabelSet, RouterConfig
 from tandem.route.train import TrainedClassifier
+from tandem.version import __version__
 
 FORMAT = 1
 CONFIG_FILE = "router.toml"

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
+from tandem.encode.classifier_head import SCALE
 from tandem.encode.model_files import EncoderFiles
+from tandem.encode.served import ServedEncoder
 from tandem.errors import ConfigError
-from tandem.route.encoder_head import SCALE
 from tandem.route.knn import knn_log_probs
 from tandem.route.lexical import LexicalClassifier
 from tandem.route.metrics import softmax
-from tandem.route.served_encoder import ServedEncoder
 from tandem.route.train import Parts
 
 

@@ -23,12 +23,12 @@ from typing import Any, Literal
 
 import numpy as np
 
+from tandem.encode.classifier_head import SCALE, EncoderClassifier
+from tandem.encode.layer_cache import LowerLayerCache
 from tandem.encode.model_files import EncoderFiles
 from tandem.errors import InputError
 from tandem.route.data import LabelledData, stratified_split
-from tandem.route.encoder_head import SCALE, EncoderClassifier
 from tandem.route.knn import knn_log_probs
-from tandem.route.layer_cache import LowerLayerCache
 from tandem.route.lexical import LexicalClassifier, label_coefficients
 from tandem.route.metrics import classification_report, log_softmax, softmax
 
@@ -238,7 +238,7 @@ def _served_vectors(
     ONNX), for the kNN memory and the calibration: serving's vectors, not torch's fp32 ones."""
     import tempfile
 
-    from tandem.route.served_encoder import ServedEncoder
+    from tandem.encode.served import ServedEncoder
 
     if progress:
         progress("export", 0, 1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tandem.answer import Citation
-from tandem.retrieve import Passage
+from tandem.retrieve.passage import Passage
 from tandem.select.selector import ScoredUnit, Selection
 
 SECOND_UNIT_RATIO = 0.8  # a second unit joins when its probability is at least this share of the best

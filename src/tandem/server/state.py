@@ -44,16 +44,10 @@ class ServerState:
         """Load every model and open the index so the first request is not the slow one."""
         try:
             bot = self.bot
-            _ = bot.encoder, bot.generator
-            if bot.layout.exists():
-                _ = bot.snapshot
+            bot.warm_up()
             if self.settings.trace_retention_days is not None:
                 removed = bot.traces.prune(self.settings.trace_retention_days)
                 log.info("pruned %d trace(s) older than %g days", removed, self.settings.trace_retention_days)
-            if self.settings.input_guard:
-                bot.input_guard.check("warm-up")
-            if bot.router is not None:
-                bot.router.classify("warm-up")
             if self.auth:
                 _ = self.keys
             _ = self.feedback
@@ -65,3 +59,4 @@ class ServerState:
 
     def close(self) -> None:
         self.generation_pool.shutdown(wait=False, cancel_futures=True)
+        self.bot.close()

@@ -11,7 +11,7 @@ import numpy as np
 from tandem.answer import Citation
 from tandem.config import Settings
 from tandem.encode import Encoder
-from tandem.retrieve import Passage
+from tandem.retrieve.passage import Passage
 from tandem.verify.support import PreparedPassages, restates, strip_citation_marks, strip_lead_in
 
 MODEL_DECLINED = re.compile(

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from tandem.cli_output import console, errors
+from tandem.cli.output import console, errors
 
 app = typer.Typer(
     help="Route messages: classify intent/urgency/risk and decide answer, flag or hand off.",

@@ -36,7 +36,7 @@ from tandem.encode import Encoder, load_encoder
 from tandem.encode.model_files import BUNDLED_ENCODER, BUNDLED_ENCODER_ID
 from tandem.errors import ClusterError, ConfigError, DocumentError, TandemError
 from tandem.guard.corpus_guard import CorpusGuard
-from tandem.prepare import LocalProcessor, PreparedFile, prepare_file
+from tandem.ingest.prepare import LocalProcessor, PreparedFile, prepare_file
 
 LOCAL = "local"  # `--ray` without an address: start (or join) a Ray instance on this machine
 FORWARDED_ENV = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")  # set on a cluster's workers as here

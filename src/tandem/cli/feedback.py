@@ -8,14 +8,11 @@ from typing import Annotated
 
 import typer
 
-from tandem.cli_output import console
+from tandem.cli.options import ConfigOption, IndexOption
+from tandem.cli.output import console
 from tandem.errors import InputError
 
 app = typer.Typer(help="Feedback on answers: add, list, export as evaluation cases.", no_args_is_help=True)
-IndexOption = Annotated[
-    Path | None, typer.Option("--index", "-i", help="Index folder (traces live beside it).")
-]
-ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML settings file.")]
 
 
 def _stores(index: Path | None, config: Path | None):  # -> (FeedbackStore, TraceStore)
@@ -73,7 +70,7 @@ def export(
     config: ConfigOption = None,
 ) -> None:
     """Write feedback as evaluation cases; a reviewer then adds expected_docs and a reference."""
-    from tandem.feedback import feedback_cases
+    from tandem.evaluate.feedback_cases import feedback_cases
 
     cases = feedback_cases(*_stores(index, config), negative_only=negative)
     if out.exists() and out.is_dir():

@@ -10,17 +10,17 @@ from typing import Annotated
 
 import typer
 
-from tandem.cli_output import console, errors
+from tandem.cli.options import ConfigOption
+from tandem.cli.output import console, errors
 from tandem.config import Settings
 from tandem.errors import InputError
 
 keys_app = typer.Typer(help="Create, list and revoke API keys for `tandem serve`.", no_args_is_help=True)
-ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML settings file.")]
 
 
 def _demo_extras() -> dict[str, object]:
     """The demo router and guard policy beside the demo knowledge base, its name and samples."""
-    from tandem.demo import demo_kb_root
+    from tandem.evaluate.demo_kb import demo_kb_root
 
     examples = demo_kb_root().parent
     found = {
@@ -74,7 +74,7 @@ def serve(
     """Serve the OpenAI-compatible API and the web chat page (http://HOST:PORT/)."""
     import uvicorn
 
-    from tandem.demo import demo_index_dir, demo_kb_root
+    from tandem.evaluate.demo_kb import demo_index_dir, demo_kb_root
     from tandem.pipeline import Tandem
     from tandem.server import create_app
 

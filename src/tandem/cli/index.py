@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
-from tandem.cli_output import console
+from tandem.cli.options import IndexOption
+from tandem.cli.output import console
 
 app = typer.Typer(help="Index versions: list them, roll back to one.", no_args_is_help=True)
-IndexOption = Annotated[Path | None, typer.Option("--index", "-i", help="Index folder.")]
 
 
 def _root(index: Path | None) -> Path:

@@ -10,14 +10,11 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from tandem.cli_output import console
+from tandem.cli.options import IndexOption
+from tandem.cli.output import console
 
 app = typer.Typer(help="Read answer traces: passages, scores, citations, route, versions, timings.",
                   no_args_is_help=True)  # fmt: skip
-
-IndexOption = Annotated[
-    Path | None, typer.Option("--index", "-i", help="Index folder (the traces live beside it).")
-]
 
 
 def _store(index: Path | None):

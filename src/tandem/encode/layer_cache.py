@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from tandem.route.encoder_head import MAX_TOKENS, EncoderClassifier
+from tandem.encode.classifier_head import MAX_TOKENS, EncoderClassifier
 
 
 def transformer_of(encoder: Any) -> Any:

@@ -12,7 +12,7 @@ from tandem.errors import TandemError
 
 def demo_kb_root() -> Path:
     """The demo folder: packaged in the wheel, or `examples/demo-kb` of a source checkout."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]  # the tandem package
     for candidate in (here / "demo_kb", here.parents[1] / "examples" / "demo-kb"):
         if (candidate / "docs").is_dir():
             return candidate

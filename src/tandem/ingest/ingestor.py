@@ -13,7 +13,6 @@ import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from tandem import __version__
 from tandem.documents.chunking import Chunker
 from tandem.documents.loaders import discover
 from tandem.documents.models import Chunk, Document
@@ -32,7 +31,8 @@ from tandem.index.vector_store import (
     remove_stale_builds,
     vector_writer,
 )
-from tandem.prepare import DocumentProcessor, LocalProcessor, PreparedDocument
+from tandem.ingest.prepare import DocumentProcessor, LocalProcessor, PreparedDocument
+from tandem.version import __version__
 
 
 @dataclass
@@ -107,7 +107,7 @@ class Ingestor:
         self.keep_versions = keep_versions
         self.batch_size = batch_size
         self.sentence_vectors = sentence_vectors
-        # Parsing, chunking, scanning and embedding: here, or farmed out (tandem.ingest_ray).
+        # Parsing, chunking, scanning and embedding: here, or farmed out (tandem.ingest.ray).
         self.processor = processor or LocalProcessor(encoder, chunker, corpus_guard, batch_size)
 
     def _encoder_info(self) -> EncoderInfo:

@@ -9,10 +9,10 @@ from functools import lru_cache
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from tandem.documents.models import Chunk
 from tandem.encode import Encoder
 from tandem.index.fusion import normalised_score_fusion, reciprocal_rank_fusion, top_rows
 from tandem.index.snapshot import IndexSnapshot, SearchFilters
+from tandem.retrieve.passage import Passage
 
 CANDIDATES = 100
 RERANK_DEPTH = 20
@@ -27,39 +27,6 @@ def single_threaded_blas():
     """Matrix-vector products are memory-bound: a second BLAS thread only adds contention (16 ms
     instead of 1 ms at p50 on a busy 2-core machine, see docs/benchmarks.md)."""
     return _blas_controller().limit(limits=1, user_api="blas")
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A retrieved chunk with every score that ranked it."""
-
-    chunk: Chunk
-    rank: int
-    score: float
-    dense_score: float
-    lexical_score: float
-    dense_rank: int | None
-    lexical_rank: int | None
-
-    def to_dict(self) -> dict:
-        c = self.chunk
-        return {
-            "rank": self.rank,
-            "chunk_id": c.chunk_id,
-            "doc_id": c.doc_id,
-            "source": c.source,
-            "title": c.title,
-            "heading_path": list(c.heading_path),
-            "page": c.page,
-            "start": c.start,
-            "end": c.end,
-            "text": c.text,
-            "score": round(self.score, 6),
-            "dense_score": round(self.dense_score, 6),
-            "lexical_score": round(self.lexical_score, 6),
-            "dense_rank": self.dense_rank,
-            "lexical_rank": self.lexical_rank,
-        }
 
 
 @dataclass

@@ -8,15 +8,14 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from tandem.cli_output import console
+from tandem.cli.options import ConfigOption, JsonOption
+from tandem.cli.output import console
 
 app = typer.Typer(
     help="Guardrails: check a message for injection, PII and size; scan documents for planted instructions.",
     no_args_is_help=True,
 )
 
-ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML settings file.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 RulesOnlyOption = Annotated[
     bool, typer.Option("--rules-only", help="Skip the classifier: rules (and PII masking) only.")
 ]

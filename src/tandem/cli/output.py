@@ -6,8 +6,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from tandem.answer import Answer
-from tandem.ingest import IngestReport
-from tandem.retrieve import Passage
+from tandem.ingest.ingestor import IngestReport
+from tandem.retrieve.passage import Passage
 
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)

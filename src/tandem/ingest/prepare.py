@@ -2,7 +2,7 @@
 
 `Ingestor` stays the single writer of an index: it hands this pure work to a `DocumentProcessor`
 and writes what comes back, in the order it asked. `LocalProcessor` does the work in this process;
-`tandem.ingest_ray.RayProcessor` does it on a pool of Ray actors that each load the same encoder.
+`tandem.ingest.ray.RayProcessor` does it on a pool of Ray actors that each load the same encoder.
 Since the writer batches the texts to embed itself, both give the same vectors.
 
 >>> processor = LocalProcessor(encoder, Chunker(encoder))  # doctest: +SKIP

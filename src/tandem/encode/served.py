@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tandem.encode.classifier_head import MAX_TOKENS
 from tandem.encode.model_files import EncoderFiles
 from tandem.encode.onnx_export import (
     INT8_FILE,
@@ -19,7 +20,6 @@ from tandem.encode.onnx_export import (
     onnx_model_path,
     quantise_int8,
 )
-from tandem.route.encoder_head import MAX_TOKENS
 
 
 def merged_export(adapter: Path, encoder_files: EncoderFiles, cache_prefix: str) -> Path:
@@ -34,7 +34,7 @@ def merged_export(adapter: Path, encoder_files: EncoderFiles, cache_prefix: str)
     fp32, int8 = folder / "model.onnx", folder / INT8_FILE
     if not int8.is_file():
         if not fp32.is_file():
-            from tandem.route.encoder_head import EncoderClassifier
+            from tandem.encode.classifier_head import EncoderClassifier
 
             model = EncoderClassifier(encoder_files, 1, attention="eager")  # the head is not exported
             model.load_adapter(adapter)

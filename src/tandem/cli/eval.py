@@ -13,7 +13,8 @@ from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
-from tandem.cli_output import console, errors
+from tandem.cli.options import ConfigOption, IndexOption, JsonOption
+from tandem.cli.output import console, errors
 
 
 class _EvalGroup(TyperGroup):
@@ -31,13 +32,6 @@ app = typer.Typer(
     help="Evaluate answers: `tandem eval QUESTIONS.jsonl --index DIR --out RUN_DIR` runs a question "
     "set (same as `tandem eval run ...`); `tandem eval compare RUN_A RUN_B` compares two runs.",
 )
-
-IndexOption = Annotated[
-    Path | None,
-    typer.Option("--index", "-i", help="Index folder (default: $TANDEM_INDEX_DIR or ./tandem-index)."),
-]
-ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML settings file.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
 def _progress(total: int):

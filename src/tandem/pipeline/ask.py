@@ -1,0 +1,356 @@
+"""The answer flow, one question at a time, as short named steps:
+
+validate → guard → route ∥ retrieve → policy → abstain? → select → quote or generate → verify → finish.
+
+Each step either hands over to the next or ends the flow with a finished `Answer`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Generator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from tandem.answer import ABSTAIN_TEXT, Answer, Citation
+from tandem.errors import InputError
+from tandem.generate.base import GenerationStats
+from tandem.generate.prompt import ANSWER_GRAMMAR, PROMPT_VERSION, build_messages
+from tandem.guard.input_guard import GuardFinding, GuardReport
+from tandem.guard.pii import redact_pii
+from tandem.index.snapshot import SearchFilters
+from tandem.pipeline.components import Components
+from tandem.retrieve.hybrid import SearchResult
+from tandem.retrieve.passage import Passage
+from tandem.route.config import Policy
+from tandem.route.policy import RoutingDecision
+from tandem.select.compose import chosen_units, evidence_passages, quoted_answer
+from tandem.select.features import question_type
+from tandem.select.selector import Selection
+from tandem.select.units import Unit
+from tandem.trace.spans import Tracer
+from tandem.verify.draft import MODEL_DECLINED, DraftVerifier
+from tandem.verify.quote import closest_quote
+from tandem.verify.stream import StreamingVerification
+from tandem.verify.support import PreparedPassages, SupportJudge
+
+QUOTED_NO_GENERATOR = "none (quoted)"  # versions["generator"] of an answer no model wrote
+
+
+@dataclass(frozen=True)
+class AnswerEvent:
+    """Streamed by `ask_stream`: verified sentences as they are ready, then the full answer."""
+
+    kind: str  # "sentence" | "answer"
+    text: str = ""
+    answer: Answer | None = None
+
+
+def validate_question(question: str, limit: int) -> str:
+    """The question stripped, or an InputError when it is empty or over `limit` characters."""
+    question = (question or "").strip()
+    if not question:
+        raise InputError('the question is empty; ask something, e.g. `tandem ask "How do refunds work?"`')
+    if len(question) > limit:
+        raise InputError(
+            f"the question is {len(question):,} characters long; the limit is {limit:,} "
+            "(shorten it, or raise TANDEM_MAX_QUESTION_CHARS)"
+        )
+    return question
+
+
+class AnswerFlow:
+    """Answers one question with `parts`; `events()` runs the steps and streams the result."""
+
+    def __init__(
+        self,
+        parts: Components,
+        side: ThreadPoolExecutor,
+        question: str,
+        filters: SearchFilters | None,
+        tracer: Tracer,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.parts = parts
+        self.settings = parts.settings
+        self.side = side
+        self.question = question
+        self.filters = filters
+        self.tracer = tracer
+        self.cancel = cancel
+        self.started = tracer.origin
+        self.guarded: GuardReport | None = None
+        self.decision: RoutingDecision | None = None
+        self.result = SearchResult([])
+        self.timings: dict[str, float] = {}
+        self.versions: dict[str, str | int] = {}
+        self.diagnostics: dict[str, Any] = {}
+
+    @property
+    def passages(self) -> list[Passage]:
+        return self.result.passages
+
+    # -- the flow -------------------------------------------------------------------------------
+    def events(self) -> Iterator[AnswerEvent]:
+        self.question = validate_question(self.question, self.settings.max_question_chars)
+        ended = self.guard() or self.route_and_retrieve() or self.policy() or self.low_confidence()
+        if ended is not None:
+            yield from self.single(ended)
+            return
+        selected: list[Unit] | None = None
+        if self.settings.answer_selector:
+            selection = self.select()
+            if not selection.answers:
+                yield from self.single(self.finish(ABSTAIN_TEXT, [], "no_answering_evidence", "abstained"))
+                return
+            selected = chosen_units(
+                selection, self.settings.evidence_units, question_type(self.question) == "steps"
+            )
+            if self.settings.prefer_quotes:
+                yield from self.single(self.quote_selected(selected, "selected"))
+                return
+        yield from self.generate_and_verify(selected)
+
+    def single(self, answer: Answer) -> Iterator[AnswerEvent]:
+        """An answer that is ready at once: its text as one sentence, then the answer."""
+        yield AnswerEvent("sentence", answer.text)
+        yield AnswerEvent("answer", answer=answer)
+
+    def finish(self, text: str, citations: list[Citation], reason: str, mode: str, draft: str = "") -> Answer:
+        self.timings["total_ms"] = (time.perf_counter() - self.started) * 1000
+        d, g = self.decision, self.guarded
+        return Answer(
+            self.question, text, citations, self.passages, not citations, reason, mode, self.timings,
+            self.versions, draft, self.diagnostics, d.to_dict() if d else None, None,
+            g.to_dict() if g else None,
+        )  # fmt: skip
+
+    # -- steps ----------------------------------------------------------------------------------
+    def guard(self) -> Answer | None:
+        """The input guard: injection and policy rules, PII; a blocked question ends here."""
+        if not self.settings.input_guard:
+            return None
+        with self.tracer.span("guard") as attributes:
+            guarded = self.parts.input_guard.check(self.question)
+            attributes.update(blocked=guarded.blocked, fired=[f.guard for f in guarded.findings])
+        self.guarded = guarded
+        if not guarded.blocked:
+            return None
+        fired = sorted({f"{f.guard}:{f.kind}" for f in guarded.findings if f.action == "block"})
+        timings = {"guard_ms": guarded.elapsed_ms, "total_ms": (time.perf_counter() - self.started) * 1000}
+        answer = Answer(
+            self.question, self.settings.blocked_message, [], [], True,
+            "blocked by " + ", ".join(fired), "blocked", timings,
+        )  # fmt: skip
+        answer.guard = guarded.to_dict()
+        return answer
+
+    def route_and_retrieve(self) -> Answer | None:
+        """Classify the message (on the side thread) while the index is searched."""
+        router, tracer, s = self.parts.router, self.tracer, self.settings
+
+        def route() -> RoutingDecision:
+            with tracer.span("route") as attributes:
+                decision = router.classify(self.question)  # type: ignore[union-attr]
+                attributes.update(action=decision.action, labels=decision.labels())
+            return decision
+
+        routing: Future[RoutingDecision] | None = self.side.submit(route) if router is not None else None
+        with tracer.span("retrieve", k=s.top_k, mode=s.search_mode) as attributes:
+            retrieve_start = tracer.now_ms()
+            self.result = self.parts.retriever().search(self.question, s.top_k, self.filters)
+            attributes["chunk_ids"] = [p.chunk.chunk_id for p in self.passages]
+        steps = {k.removesuffix("_ms"): v for k, v in self.result.timings.items()}
+        tracer.children_in_sequence("retrieve", retrieve_start, steps)
+        self.timings.update(self.result.timings)
+        self.timings["retrieve_ms"] = (time.perf_counter() - self.started) * 1000
+        self.decision = routing.result() if routing is not None else None
+        self.versions.update(
+            index_version=self.parts.snapshot.version,
+            encoder=f"{self.parts.encoder.model_id} ({self.parts.encoder.backend})",
+            prompt=PROMPT_VERSION,
+        )
+        self.diagnostics["retrieval_confidence"] = round(self.confidence, 4)
+        if self.guarded is not None:
+            self.timings["guard_ms"] = self.guarded.elapsed_ms
+        if self.decision is not None:
+            self.timings["route_ms"] = self.decision.seconds * 1000
+        return None
+
+    @property
+    def confidence(self) -> float:
+        return max((p.dense_score for p in self.passages), default=0.0)
+
+    def policy(self) -> Answer | None:
+        """The operator's content policy, then the route: a refusal or handoff ends here."""
+        policy = self.parts.content_policy
+        if policy is not None:
+            with self.tracer.span("policy") as attributes:
+                labels = self.decision.labels() if self.decision else None
+                hit = policy.check(self.question, labels, self.result.query_vector)
+                attributes["hit"] = hit.to_dict() if hit else None
+            if hit is not None:
+                predictions = self.decision.predictions if self.decision else {}
+                reasons = [f"guard policy {hit.kind} {hit.rule!r} ({hit.score:.2f})"]
+                self.decision = RoutingDecision(hit.action, predictions, reasons, message=hit.message)
+                if self.guarded is not None:
+                    finding = GuardFinding("policy", hit.rule, hit.score, hit.action, f"{hit.kind} matched")
+                    self.guarded.findings.append(finding)
+        if self.decision is not None and not self.decision.answers:
+            return self.route_reply(self.decision)
+        return None
+
+    def route_reply(self, decision: RoutingDecision) -> Answer:
+        """A handoff (with a stored ticket) or a refusal instead of an answer."""
+        router = self.parts.router
+        policy = router.config.policy if router else Policy()
+        ticket = None
+        if decision.queue is not None:
+            ticket = self.parts.tickets.create(redact_pii(self.question)[0], decision)
+            template = decision.message or policy.handoff_message
+            mode, reason = "handoff", f"routed to {decision.queue}"
+        else:
+            template = decision.message or policy.refuse_message
+            mode, reason = "refused", "refused by policy"
+        text = template.replace("{queue}", decision.queue or "").replace("{ticket}", ticket or "")
+        answer = self.finish(text, [], reason, mode)
+        answer.ticket = ticket
+        return answer
+
+    def low_confidence(self) -> Answer | None:
+        """Nothing retrieved, or nothing close enough to the question: abstain."""
+        if self.passages and self.confidence >= self.settings.min_retrieval_score:
+            return None
+        return self.finish(ABSTAIN_TEXT, [], "low_retrieval_confidence", "abstained")
+
+    def select(self) -> Selection:
+        """Score the units of the top passages; record the top units in the diagnostics and trace."""
+        s, selector = self.settings, self.parts.selector
+        top = self.passages[: s.selector_passages]
+        with self.tracer.span("select", passages=len(top)) as attributes:
+            scored = [(p.chunk.text, p.chunk.context_line, p.dense_score) for p in top]
+            query_vector = self.result.query_vector
+            selection = selector.select(self.question, query_vector, scored, self.parts.snapshot.lexical)
+            if s.selector_threshold is not None:
+                selection = Selection(selection.ranked, s.selector_threshold, selection.elapsed_ms)
+            best = selection.best
+            attributes.update(
+                units=len(selection.ranked),
+                best=round(best.probability, 4) if best else None,
+                threshold=round(selection.threshold, 4),
+                answers=selection.answers,
+            )
+        self.timings["select_ms"] = selection.elapsed_ms
+        self.versions["selector"] = selector.version
+        self.diagnostics["units"] = [
+            {**u.to_dict(), "chunk_id": top[u.passage_index].chunk.chunk_id} for u in selection.ranked[:5]
+        ]
+        self.diagnostics["selector_threshold"] = round(selection.threshold, 4)
+        return selection
+
+    def quote_selected(self, selected: list[Unit], reason: str, draft: str = "") -> Answer:
+        """The selected units quoted word for word, each cited with its exact span."""
+        self.versions.setdefault("generator", QUOTED_NO_GENERATOR)
+        text, citations = quoted_answer(selected, self.passages)
+        return self.finish(text, citations, reason, "extractive", draft)
+
+    def quote_closest(self, closest: tuple[int, str, float], reason: str, draft: str = "") -> Answer | None:
+        """The passage sentence closest to the question, cited, when it is close enough."""
+        quoted = closest_quote(closest, self.passages, self.settings.min_extractive_similarity)
+        return self.finish(*quoted, reason, "extractive", draft) if quoted is not None else None
+
+    def prepare_checks(self, checked: list[Passage]) -> PreparedPassages:
+        """Split and encode the passages every answer sentence is checked against."""
+        started = time.perf_counter()
+        with self.tracer.span("verify_prepare", passages=len(checked)):
+            prepared = SupportJudge(self.parts.encoder).prepare([p.chunk.text for p in checked])
+        self.timings["verify_ms"] = (time.perf_counter() - started) * 1000
+        self.diagnostics["extractive_candidates"] = [
+            {"doc": checked[i].chunk.doc_id, "similarity": round(similarity, 4)}
+            for i, similarity in enumerate(prepared.best_per_passage(self.result.query_vector))
+        ]
+        return prepared
+
+    def generate_and_verify(self, selected: list[Unit] | None) -> Iterator[AnswerEvent]:
+        """Quote the closest sentence (`prefer_quotes`, no selector), or let the decoder write from
+        the evidence and keep the sentences a passage supports; fall back to a quote, else abstain."""
+        s = self.settings
+        if selected is None:
+            shown = self.passages[: s.prompt_passages]
+            checked = self.passages[: max(s.prompt_passages, s.extractive_passages)]
+        else:
+            shown = checked = evidence_passages(selected, self.passages)
+        prepared = self.prepare_checks(checked)
+        closest = prepared.best_sentence(self.result.query_vector, s.extractive_passages)
+        if s.prefer_quotes and selected is None:
+            with self.tracer.span("quote") as attributes:
+                quoted = self.quote_closest(closest, "quoted")
+                attributes.update(
+                    quoted=quoted is not None,
+                    similarity=round(closest[2], 4),
+                    threshold=s.min_extractive_similarity,
+                )
+            if quoted is not None:
+                self.versions["generator"] = QUOTED_NO_GENERATOR
+                yield from self.single(quoted)
+                return
+        stream = yield from self.stream_verified(shown, checked, prepared)
+        if stream.cancelled:
+            return
+        draft = stream.draft
+        if stream.kept:
+            answer = self.finish(
+                " ".join(stream.kept), stream.verifier.citations, "supported", "generated", draft
+            )
+            yield AnswerEvent("answer", answer=answer)
+            return
+        if selected:
+            yield from self.single(self.quote_selected(selected, "extractive_fallback", draft))
+            return
+        answer = self.quote_closest(closest, "extractive_fallback", draft)
+        if answer is None:
+            answer = self.finish(ABSTAIN_TEXT, [], "unsupported_draft", "abstained", draft)
+        yield from self.single(answer)
+
+    def stream_verified(
+        self, shown: list[Passage], checked: list[Passage], prepared: PreparedPassages
+    ) -> Generator[AnswerEvent, None, StreamingVerification]:
+        """Generate from `shown`, yielding each sentence a passage of `checked` supports; returns the
+        `StreamingVerification` with the draft and the kept sentences."""
+        s, tracer, generator = self.settings, self.tracer, self.parts.generator
+        self.versions["generator"] = generator.model_id
+        stats = GenerationStats()
+        verifier = DraftVerifier(
+            self.question, self.result.query_vector, prepared, checked, self.parts.encoder, s
+        )
+        sources = [self.question, *(p.chunk.text for p in checked)]
+        stream = StreamingVerification(verifier, sources, self.diagnostics, self.cancel)
+        generate_start = tracer.now_ms()
+        pieces = generator.stream(
+            build_messages(self.question, shown), s.max_answer_tokens, stats, ANSWER_GRAMMAR
+        )
+        for sentence in stream.sentences(pieces):
+            yield AnswerEvent("sentence", sentence)
+        if stream.cancelled:
+            return stream
+        self.timings["verify_ms"] += verifier.elapsed_ms
+        self.timings["generate_ms"] = stats.total_ms
+        tracer.add(
+            "generate", generate_start, tracer.now_ms(), None,
+            model=generator.model_id, prompt_tokens=stats.prompt_tokens,
+            completion_tokens=stats.completion_tokens, verify_ms=round(verifier.elapsed_ms, 3),
+        )  # fmt: skip
+        first_token = generate_start + stats.first_token_ms
+        tracer.add("prefill", generate_start, first_token, "generate")
+        tracer.add("decode", first_token, generate_start + stats.total_ms, "generate")
+        self.timings["first_token_ms"] = stats.first_token_ms
+        self.diagnostics.update(
+            sentences=verifier.log,
+            prompt_tokens=stats.prompt_tokens,
+            completion_tokens=stats.completion_tokens,
+            decode_tokens_per_s=round(stats.decode_tokens_per_s, 1),
+            model_declined=bool(MODEL_DECLINED.search(stream.draft)),
+        )
+        return stream
