@@ -43,7 +43,8 @@ from tandem.encode.model_files import BUNDLED_ENCODER, resolve_encoder
 from tandem.guard import INJECTION_DATASET, decoded_payloads, injection_examples, normalise_for_scanning
 from tandem.guard.injection_model import InjectionClassifier, InjectionHead, injection_views
 from tandem.route.data import stratified_split
-from tandem.route.train import TrainOptions, _fit_lora, _seed
+from tandem.route.lora import fit_lora, seed_everything
+from tandem.route.train import TrainOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "src" / "tandem" / "guard" / "data"
@@ -132,7 +133,7 @@ def train_adapter(
 ) -> InjectionHead:
     """LoRA fine-tuning (the router's machinery); writes the adapter, returns an uncalibrated head."""
     files = resolve_encoder(args.encoder)
-    _seed(0)
+    seed_everything(0)
     model = EncoderClassifier(files, 2, args.threads)
     options = TrainOptions(  # every layer adapted, as the shipped adapter was trained
         epochs=args.epochs, lora_rank=args.rank, frozen_layers=0, time_budget_s=None, threads=args.threads
@@ -142,7 +143,7 @@ def train_adapter(
         if done == total:
             print(f"  {stage}: done", file=sys.stderr)
 
-    history = _fit_lora(model, fit_texts, fit_targets, held_texts, held_targets, options, progress)
+    history = fit_lora(model, fit_texts, fit_targets, held_texts, held_targets, options, progress)
     print(f"epochs: {history}", file=sys.stderr)
 
     save_adapter(model, adapter, files.model_id)

@@ -16,7 +16,8 @@ from tandem.errors import IndexError_
 from tandem.index.embedded_store import EmbeddedVectorStore, EmbeddedVectorWriter
 from tandem.index.layout import IndexLayout
 from tandem.index.manifest import ChunkingInfo, EncoderInfo, Manifest
-from tandem.index.milvus_store import MilvusVectorStore, MilvusVectorWriter, connect, resolve_uri
+from tandem.index.milvus_client import connect, resolve_uri
+from tandem.index.milvus_store import MilvusVectorStore, MilvusVectorWriter
 from tandem.index.snapshot import SearchFilters
 from tandem.index.vector_store import PENDING_FILE, VectorStoreConfig
 
@@ -211,7 +212,7 @@ def test_lite_file_in_use_by_another_process_says_what_to_do(milvus_tandem, kb: 
         [
             "import sys",
             "from tandem.errors import IndexError_",
-            "from tandem.index.milvus_store import connect",
+            "from tandem.index.milvus_client import connect",
             "try:",
             f"    connect({str(path)!r}, None)",
             "except IndexError_ as exc:",

@@ -149,7 +149,8 @@ def test_lora_training_fits_its_steps_to_the_time_budget(banking_subset: tuple[P
     """A budget too small for the epochs asked: training measures its speed, plans fewer steps
     (its learning-rate schedule ends with them) and still finishes the rest inside the budget."""
     from tandem.encode.model_files import resolve_encoder
-    from tandem.route.train import PROBE_STEPS, train_classifier
+    from tandem.route.lora import PROBE_STEPS
+    from tandem.route.train import train_classifier
 
     data = read_labelled(banking_subset[0], "text", "category")
     options = TrainOptions(epochs=50, batch_size=4, time_budget_s=12.0, knn=True)

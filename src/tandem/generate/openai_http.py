@@ -27,24 +27,19 @@ import httpx
 from tandem.errors import ConfigError, ModelError
 from tandem.generate.base import GenerationStats
 from tandem.generate.circuit import CircuitBreaker, backoff_delay
+from tandem.generate.http_wire import (
+    RETRY_STATUS,
+    ServerUnavailableError,
+    Transient,
+    describe_transport_error,
+    error_detail,
+    model_names,
+    sse_data,
+)
 
 log = logging.getLogger("tandem.generate")
 
-RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 DEFAULT_REQUEST_FIELDS: dict[str, Any] = {"repeat_penalty": 1.1}
-
-
-class ServerUnavailableError(ModelError):
-    """The generator server could not be reached, timed out, failed, or cut a stream off."""
-
-
-class _Transient(Exception):
-    """A failure worth retrying while no text has been streamed yet."""
-
-    def __init__(self, kind: str, reason: str) -> None:
-        super().__init__(reason)
-        self.kind = kind  # "unreachable" | "timeout" | "status" | "closed"
-        self.reason = reason
 
 
 class OpenAIHTTPGenerator:
@@ -163,7 +158,7 @@ class OpenAIHTTPGenerator:
                     streamed += 1
                     yield piece
                 break
-            except _Transient as exc:
+            except Transient as exc:
                 if streamed:
                     raise ServerUnavailableError(
                         f"the generator server at {self.api_root} closed the stream after {streamed} "
@@ -201,7 +196,7 @@ class OpenAIHTTPGenerator:
         return payload
 
     def _attempt(self, payload: dict[str, Any], stats: GenerationStats, started: float) -> Iterator[str]:
-        """One request: yields content pieces; raises `_Transient` for failures worth retrying."""
+        """One request: yields content pieces; raises `Transient` for failures worth retrying."""
         stats.prompt_tokens, stats.completion_tokens, stats.finish_reason = 0, 0, ""
         usage: dict[str, Any] = {}
         try:
@@ -210,7 +205,7 @@ class OpenAIHTTPGenerator:
                     response.read()
                     self._raise_for_status(response)
                 done = False
-                for data in _sse_data(response.iter_lines()):
+                for data in sse_data(response.iter_lines()):
                     if data == "[DONE]":
                         done = True
                         break
@@ -228,11 +223,11 @@ class OpenAIHTTPGenerator:
                             stats.completion_tokens += 1
                             yield piece
                 if not done and not stats.finish_reason:
-                    raise _Transient("closed", "the stream ended before the answer was complete")
+                    raise Transient("closed", "the stream ended before the answer was complete")
         except httpx.TimeoutException:
-            raise _Transient("timeout", f"nothing received for {self.timeout_s:g} s") from None
+            raise Transient("timeout", f"nothing received for {self.timeout_s:g} s") from None
         except httpx.TransportError as exc:
-            raise _Transient("unreachable", _describe(exc)) from None
+            raise Transient("unreachable", describe_transport_error(exc)) from None
         if usage.get("completion_tokens"):
             stats.completion_tokens = int(usage["completion_tokens"])
         if usage.get("prompt_tokens"):
@@ -249,7 +244,7 @@ class OpenAIHTTPGenerator:
         if not isinstance(chunk, dict):
             raise ModelError(f"the generator server at {self.api_root} sent an odd event: {data[:120]!r}")
         if chunk.get("error"):
-            raise _Transient("status", f"the server reported an error mid-stream: {_detail_of(chunk)}")
+            raise Transient("status", f"the server reported an error mid-stream: {error_detail(chunk)}")
         return chunk
 
     # -- the model name ------------------------------------------------------------------------
@@ -269,7 +264,7 @@ class OpenAIHTTPGenerator:
                 if len(served) != 1:
                     raise ModelError(
                         f"the generator server at {self.api_root} serves {len(served)} models "
-                        f"({_names(served)}); set TANDEM_GENERATOR_MODEL to one of them"
+                        f"({model_names(served)}); set TANDEM_GENERATOR_MODEL to one of them"
                     )
                 self._model = served[0]
             elif self._model not in served:
@@ -281,9 +276,9 @@ class OpenAIHTTPGenerator:
         try:
             response = self._client.get(f"{self.api_root}/models")
         except httpx.TimeoutException:
-            raise _Transient("timeout", f"nothing received for {self.timeout_s:g} s") from None
+            raise Transient("timeout", f"nothing received for {self.timeout_s:g} s") from None
         except httpx.TransportError as exc:
-            raise _Transient("unreachable", _describe(exc)) from None
+            raise Transient("unreachable", describe_transport_error(exc)) from None
         if response.status_code in (404, 405, 501):
             return None
         if response.status_code >= 400:
@@ -297,13 +292,13 @@ class OpenAIHTTPGenerator:
         for attempt in range(self.retries + 1):
             try:
                 return call()
-            except _Transient as exc:
+            except Transient as exc:
                 if attempt == self.retries:
                     raise ServerUnavailableError(self._unavailable_message(exc, attempt + 1)) from None
                 self._pause_before_retry(exc, attempt)
         raise AssertionError("unreachable")
 
-    def _pause_before_retry(self, exc: _Transient, attempt: int) -> None:
+    def _pause_before_retry(self, exc: Transient, attempt: int) -> None:
         delay = backoff_delay(attempt, self.backoff_s)
         log.warning(
             "generator server at %s: %s; retry %d of %d in %.1f s",
@@ -313,9 +308,9 @@ class OpenAIHTTPGenerator:
 
     # -- errors --------------------------------------------------------------------------------
     def _raise_for_status(self, response: httpx.Response) -> None:
-        status, detail = response.status_code, _detail_of(response)
+        status, detail = response.status_code, error_detail(response)
         if status in RETRY_STATUS:
-            raise _Transient("status", f"HTTP {status}: {detail}")
+            raise Transient("status", f"HTTP {status}: {detail}")
         if status in (401, 403):
             raise ModelError(
                 f"the generator server at {self.api_root} refused the request (HTTP {status}: {detail}); "
@@ -324,7 +319,7 @@ class OpenAIHTTPGenerator:
         if status == 404:
             try:
                 served = self._list_models()
-            except (_Transient, ModelError):
+            except (Transient, ModelError):
                 served = None
             if served:
                 raise ModelError(self._unknown_model_message(served, detail))
@@ -342,10 +337,10 @@ class OpenAIHTTPGenerator:
         said = f" ({detail})" if detail else ""
         return (
             f"the generator server at {self.api_root} has no model {self._model!r}{said}; it serves "
-            f"{_names(served)}: set TANDEM_GENERATOR_MODEL to one of them"
+            f"{model_names(served)}: set TANDEM_GENERATOR_MODEL to one of them"
         )
 
-    def _unavailable_message(self, exc: _Transient, attempts: int) -> str:
+    def _unavailable_message(self, exc: Transient, attempts: int) -> str:
         tries = f"{attempts} attempts" if attempts > 1 else "1 attempt"
         if exc.kind == "unreachable":
             return (
@@ -367,44 +362,3 @@ class OpenAIHTTPGenerator:
             f"requests in a row, so Tandem is not calling it {when} (circuit breaker open); "
             f"check the server"
         )
-
-
-def _sse_data(lines: Iterator[str]) -> Iterator[str]:
-    """The data of each server-sent event (comments, ids and event names are skipped)."""
-    buffered: list[str] = []
-    for line in lines:
-        if line.startswith("data:"):
-            buffered.append(line[5:].removeprefix(" "))
-        elif not line.strip() and buffered:
-            yield "\n".join(buffered)
-            buffered = []
-    if buffered:
-        yield "\n".join(buffered)
-
-
-def _detail_of(body: httpx.Response | dict[str, Any]) -> str:
-    """The error text of an OpenAI-style, FastAPI-style or plain response, kept short."""
-    if isinstance(body, httpx.Response):
-        try:
-            parsed: Any = body.json()
-        except ValueError:
-            return body.text.strip()[:200] or body.reason_phrase
-    else:
-        parsed = body
-    if isinstance(parsed, dict):
-        error = parsed.get("error", parsed.get("detail", parsed.get("message", parsed)))
-        if isinstance(error, dict):
-            error = error.get("message", error)
-        return str(error)[:200]
-    return str(parsed)[:200]
-
-
-def _describe(exc: httpx.TransportError) -> str:
-    text = str(exc) or type(exc).__name__
-    if isinstance(exc, httpx.ConnectError) and "refused" in text.lower():
-        return "connection refused"
-    return text
-
-
-def _names(served: list[str]) -> str:
-    return ", ".join(repr(name) for name in served[:10]) if served else "no models"

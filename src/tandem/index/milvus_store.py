@@ -18,130 +18,32 @@ from __future__ import annotations
 
 import logging
 import secrets
-import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
-from tandem.errors import ConfigError, IndexError_
+from tandem.errors import IndexError_
 from tandem.index.layout import version_name
 from tandem.index.manifest import Manifest, VectorsInfo
+from tandem.index.milvus_client import (
+    call,
+    connect,
+    dimension_error,
+    dimension_of,
+    has_collection,
+    recorded_uri,
+    resolve_uri,
+)
 from tandem.index.vector_store import PENDING_FILE, DenseHits, VectorStoreConfig
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LITE_FILE = "milvus.db"  # in the index folder, when milvus_uri is not set
 SENTENCES_SUFFIX = "_sentences"
 INSERT_BATCH = 2000
 FETCH_BATCH = 1000
 MAX_LIMIT = 16384  # Milvus' largest topk
-T = TypeVar("T")
-
-_clients: dict[tuple[str, str], Any] = {}
-_clients_lock = threading.Lock()
-
-
-# -- connection ------------------------------------------------------------------------------------
-def is_local(uri: str) -> bool:
-    return "://" not in uri
-
-
-def resolve_uri(root: Path, configured: str | None, recorded: str | None) -> str:
-    """The configured URI (a relative file path is relative to the working directory), else the one
-    recorded at build time (a relative file is in the index folder), else `<index>/milvus.db`."""
-    uri, base = (configured, Path.cwd()) if configured else (recorded or DEFAULT_LITE_FILE, root)
-    return uri if not is_local(uri) else str((base / uri).resolve())
-
-
-def recorded_uri(root: Path, uri: str) -> str:
-    """How a manifest records `uri`: a Lite file inside the index folder relative to it, so the
-    folder can move; a server URL as is (never the token)."""
-    if not is_local(uri):
-        return uri
-    try:
-        return Path(uri).relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return uri
-
-
-def connect(uri: str, token: str | None) -> Any:
-    """A shared MilvusClient per URI (for a `.db` path pymilvus starts Milvus Lite in-process)."""
-    try:
-        from pymilvus import MilvusClient
-    except ImportError:
-        raise ConfigError(
-            "vector_store = 'milvus' needs pymilvus (and milvus-lite for a local file): "
-            "pip install 'tandem[scale]'"
-        ) from None
-    key = (uri, token or "")
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is not None:
-            return client
-        try:
-            if is_local(uri):
-                Path(uri).parent.mkdir(parents=True, exist_ok=True)
-            client = MilvusClient(uri=uri, token=token or "")
-        except Exception as exc:
-            if is_local(uri):
-                raise IndexError_(
-                    f"cannot open the Milvus Lite file {uri} ({exc}); Milvus Lite serves one process at "
-                    "a time: stop the other process using it (e.g. `tandem serve`), or run a Milvus "
-                    "server and set milvus_uri to its URL"
-                ) from None
-            raise IndexError_(
-                f"cannot reach Milvus at {uri} ({exc}); check milvus_uri and milvus_token, and that "
-                "the server is running"
-            ) from None
-        _clients[key] = client
-        return client
-
-
-def _call(what: str, action: Callable[[], T]) -> T:
-    """Run one Milvus request; its failure becomes an IndexError_ naming what was attempted."""
-    try:
-        return action()
-    except IndexError_:
-        raise
-    except Exception as exc:
-        raise IndexError_(f"Milvus {what} failed: {exc}") from None
-
-
-def has_collection(client: Any, name: str) -> bool:
-    return bool(_call(f"has_collection({name!r})", lambda: client.has_collection(name)))
-
-
-def dimension_of(client: Any, name: str) -> int:
-    fields = client.describe_collection(name)["fields"]
-    return int(next(f["params"]["dim"] for f in fields if f["name"] == "vector"))
-
-
-def dimension_error(name: str, uri: str, found: int, expected: int, root: Path) -> IndexError_:
-    return IndexError_(
-        f"Milvus collection {name!r} at {uri} holds vectors of dimension {found}, but index {root} "
-        f"expects dimension {expected}; re-index into a new index folder "
-        f"(`tandem ingest PATH --index NEW_DIR`)"
-    )
-
-
-def drop_collections(records: list[dict], root: Path, config: VectorStoreConfig) -> list[str]:
-    """Drop the collections named in `records` (VectorsInfo dicts); failures are logged, not raised:
-    an unreachable leftover is never read again."""
-    dropped = []
-    for record in records:
-        uri = resolve_uri(root, None, record.get("uri"))
-        names = [record.get("collection"), record.get("sentence_collection")]
-        try:
-            client = connect(uri, config.milvus_token)
-            for name in filter(None, names):
-                if client.has_collection(name):
-                    client.drop_collection(name)
-                    dropped.append(name)
-        except Exception as exc:
-            log.warning("could not drop Milvus collections %s at %s: %s", names, uri, exc)
-    return dropped
 
 
 # -- writing ---------------------------------------------------------------------------------------
@@ -210,7 +112,7 @@ class MilvusVectorWriter:
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
         index = client.prepare_index_params()
         index.add_index(field_name="vector", index_type="FLAT", metric_type="IP")
-        _call(
+        call(
             f"create_collection({name!r})",
             lambda: client.create_collection(
                 name, schema=schema, index_params=index, consistency_level="Strong"
@@ -226,8 +128,8 @@ class MilvusVectorWriter:
                 {**dict(zip(keys, items, strict=True)), "vector": vector}
                 for *items, vector in zip(*values, vectors[start:stop], strict=True)
             ]
-            _call(f"insert into {name!r}", lambda batch=batch: client.insert(name, batch))
-        _call(f"flush({name!r})", lambda: client.flush(name))
+            call(f"insert into {name!r}", lambda batch=batch: client.insert(name, batch))
+        call(f"flush({name!r})", lambda: client.flush(name))
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -262,7 +164,7 @@ class MilvusVectorStore:
             found = dimension_of(self.client, name)
             if found != manifest.encoder.dimension:
                 raise dimension_error(name, self.uri, found, manifest.encoder.dimension, self.root)
-            _call(f"load_collection({name!r})", lambda name=name: self.client.load_collection(name))
+            call(f"load_collection({name!r})", lambda name=name: self.client.load_collection(name))
 
     def _locate(
         self, folder: Path, names: list[str], recorded: str | None, config: VectorStoreConfig
@@ -351,7 +253,7 @@ class MilvusVectorStore:
         if limit <= 0:
             return _EMPTY, _EMPTY_F
         options: dict[str, Any] = {"group_by_field": "row", "output_fields": ["row"]} if grouped else {}
-        hits = _call(
+        hits = call(
             f"search in {name!r}",
             lambda: self.client.search(
                 name, data=[query], limit=limit, filter=where, search_params={"metric_type": "IP"}, **options
@@ -385,7 +287,7 @@ class MilvusVectorStore:
         by_id: dict[int, Any] = {}
         for start in range(0, len(ids), FETCH_BATCH):
             batch = ids[start : start + FETCH_BATCH].tolist()
-            found = _call(
+            found = call(
                 f"get from {name!r}",
                 lambda batch=batch: self.client.get(name, ids=batch, output_fields=["vector"]),
             )

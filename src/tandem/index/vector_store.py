@@ -120,7 +120,7 @@ def moves_vectors(config: VectorStoreConfig | None, root: Path, manifest: Manife
         return True
     if backend == "embedded" or config is None:
         return False
-    from tandem.index.milvus_store import resolve_uri
+    from tandem.index.milvus_client import resolve_uri
 
     return resolve_uri(root, config.milvus_uri, None) != resolve_uri(root, None, manifest.vectors.uri)
 
@@ -158,6 +158,6 @@ def prune_versions(layout: IndexLayout, keep: int, config: VectorStoreConfig | N
 
 
 def _drop_collections(records: list[dict], root: Path, config: VectorStoreConfig | None) -> list[str]:
-    from tandem.index.milvus_store import drop_collections
+    from tandem.index.milvus_client import drop_collections
 
     return drop_collections(records, root, config or VectorStoreConfig("milvus"))
