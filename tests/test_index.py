@@ -155,3 +155,23 @@ def test_killed_ingest_leaves_previous_version_readable(make_tandem, kb: Path, t
     report = survivor.ingest([kb])
     assert report.files_unchanged == 7
     assert not list((index / "versions").glob(".building-*")), "stale build folder was not cleaned"
+
+
+def test_the_index_writer_is_the_one_locked_door(make_tandem, kb: Path, tmp_path: Path) -> None:
+    """Writing outside `IndexWriter.open()` is refused; an abandoned build leaves the current version
+    and no build folder behind."""
+    from tandem.index.writer import IndexWriter
+
+    bot = make_tandem()
+    assert bot.ingest([kb]).published
+    writer = IndexWriter(bot.settings.index_dir, None)
+    with pytest.raises(RuntimeError, match="writer.open"):
+        writer.start_version(bot.encoder.dimension, None)
+    with writer.open() as previous:
+        assert previous is not None and previous.version == 1
+        version = writer.start_version(bot.encoder.dimension, previous)
+        assert version.number == 2 and version.folder.is_dir()
+        writer.abandon(version)
+        assert not version.folder.exists()
+    assert IndexLayout(bot.settings.index_dir).current_name() == "v000001"
+    assert sorted(p.name for p in (bot.settings.index_dir / "versions").iterdir()) == ["v000001"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,11 @@ class MilvusVectorWriter:
         rows = np.arange(len(vectors), dtype=np.int64)
         self._create(client, self.name, dimension, with_row=False)
         self._insert(client, self.name, {"row": rows, "doc": row_doc}, vectors)
-        if info.sentence_collection is not None and sentence_starts is not None:
+        if (
+            info.sentence_collection is not None
+            and sentence_vectors is not None
+            and sentence_starts is not None
+        ):
             np.save(folder / "sentence_starts.npy", sentence_starts)
             sentence_rows = np.repeat(rows, np.diff(sentence_starts))
             columns = {
@@ -128,7 +133,7 @@ class MilvusVectorWriter:
                 {**dict(zip(keys, items, strict=True)), "vector": vector}
                 for *items, vector in zip(*values, vectors[start:stop], strict=True)
             ]
-            call(f"insert into {name!r}", lambda batch=batch: client.insert(name, batch))
+            call(f"insert into {name!r}", partial(client.insert, name, batch))
         call(f"flush({name!r})", lambda: client.flush(name))
 
 
@@ -164,7 +169,7 @@ class MilvusVectorStore:
             found = dimension_of(self.client, name)
             if found != manifest.encoder.dimension:
                 raise dimension_error(name, self.uri, found, manifest.encoder.dimension, self.root)
-            call(f"load_collection({name!r})", lambda name=name: self.client.load_collection(name))
+            call(f"load_collection({name!r})", partial(self.client.load_collection, name))
 
     def _locate(
         self, folder: Path, names: list[str], recorded: str | None, config: VectorStoreConfig
@@ -247,7 +252,7 @@ class MilvusVectorStore:
         return f"doc not in {np.flatnonzero(~docs).tolist()}"
 
     def _top(
-        self, name: str, query: np.ndarray, limit: int, where: str, grouped: bool = False
+        self, name: str, query: np.ndarray, limit: int, where: str | None, grouped: bool = False
     ) -> tuple[np.ndarray, np.ndarray]:
         """Rows and scores of the best `limit` hits, best first (one per row when `grouped`)."""
         if limit <= 0:
@@ -289,7 +294,7 @@ class MilvusVectorStore:
             batch = ids[start : start + FETCH_BATCH].tolist()
             found = call(
                 f"get from {name!r}",
-                lambda batch=batch: self.client.get(name, ids=batch, output_fields=["vector"]),
+                partial(self.client.get, name, ids=batch, output_fields=["vector"]),
             )
             by_id.update((int(item[key]), item["vector"]) for item in found)
         missing = [int(i) for i in ids.tolist() if int(i) not in by_id]

@@ -21,16 +21,10 @@ from tandem.encode import Encoder
 from tandem.errors import DocumentError, IndexError_, InputError
 from tandem.guard.corpus_guard import CorpusGuard
 from tandem.index.builder import VersionBuilder
-from tandem.index.layout import IndexLayout
 from tandem.index.manifest import ChunkingInfo, EncoderInfo, FileRecord, Manifest
 from tandem.index.snapshot import IndexSnapshot
-from tandem.index.vector_store import (
-    VectorStoreConfig,
-    moves_vectors,
-    prune_versions,
-    remove_stale_builds,
-    vector_writer,
-)
+from tandem.index.vector_store import VectorStoreConfig
+from tandem.index.writer import IndexWriter
 from tandem.ingest.prepare import DocumentProcessor, LocalProcessor, PreparedDocument
 from tandem.version import __version__
 
@@ -98,7 +92,8 @@ class Ingestor:
         vector_store: VectorStoreConfig | None = None,
         processor: DocumentProcessor | None = None,
     ) -> None:
-        self.layout = IndexLayout(index_dir)
+        self.writer = IndexWriter(index_dir, vector_store, keep_versions)
+        self.layout = self.writer.layout
         self.vector_store = vector_store
         self.corpus_guard = corpus_guard
         self.quarantine = quarantine
@@ -143,18 +138,8 @@ class Ingestor:
         if not found and not roots:
             raise InputError("nothing to ingest: " + "; ".join(f"{p} {r}" for p, r in report.skipped))
 
-        with self.layout.write_lock():
-            remove_stale_builds(self.layout, self.vector_store)
-            previous = (
-                IndexSnapshot(self.layout.current_folder(), self.vector_store)
-                if self.layout.exists()
-                else None
-            )
-            try:
-                self._build(previous, found, roots, tags, report, show_progress)
-            finally:
-                if previous is not None:
-                    previous.close()
+        with self.writer.open() as previous:
+            self._build(previous, found, roots, tags, report, show_progress)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -210,18 +195,14 @@ class Ingestor:
                 todo.append((key, Path(key), relative, "", root))
 
         # A changed vector_store or milvus_uri moves the vectors (copied, not re-embedded).
-        moved = previous is not None and moves_vectors(self.vector_store, self.layout.root, previous.manifest)
+        moved = previous is not None and self.writer.moves_vectors(previous)
         if not todo and not report.files_deleted and previous is not None and not moved:
             report.version = previous.version
             report.documents, report.chunks = previous.manifest.documents, previous.manifest.chunks
             return
 
-        number = self.layout.next_number()
-        folder = self.layout.new_build_folder(number)
-        writer = vector_writer(
-            self.vector_store, self.layout.root, number, previous.manifest if previous else None
-        )
-        builder = VersionBuilder(folder, self.encoder.dimension, writer)
+        version = self.writer.start_version(self.encoder.dimension, previous)
+        builder = version.builder
         files: dict[str, FileRecord] = {}
         taken: set[str] = set()
         for key, record in keep.items():
@@ -261,26 +242,23 @@ class Ingestor:
                         report.files_changed += 1
                     else:
                         report.files_added += 1
-                if progress:
+                if progress and task is not None:
                     progress.advance(task)
             self._embed(parsed, builder, files, report, progress)
 
         nothing_new = not (report.files_added or report.files_changed or report.files_deleted or moved)
         if (not files and previous is None) or (previous is not None and nothing_new):
-            builder.close()
-            self.layout.remove_stale_builds()
+            self.writer.abandon(version)
             if previous is not None:
                 report.version = previous.version
                 report.documents = previous.manifest.documents
                 report.chunks = previous.manifest.chunks
             return
         manifest = self._manifest(
-            number, previous.version if previous else None, files, encoder_info, chunking_info
+            version.number, previous.version if previous else None, files, encoder_info, chunking_info
         )
-        builder.finish(manifest)
-        self.layout.publish(folder, number)
-        prune_versions(self.layout, self.keep_versions, self.vector_store)
-        report.version, report.published = number, True
+        self.writer.publish(version, manifest)
+        report.version, report.published = version.number, True
         report.documents, report.chunks = manifest.documents, manifest.chunks
 
     def _embed(
@@ -316,7 +294,7 @@ class Ingestor:
                 builder.add(document, chunks, chunk_vectors[offset:end], sentences)
                 offset = end
             report.new_chunks += count
-            if progress:
+            if progress and task is not None:
                 progress.advance(task, count)
 
     def _batches(

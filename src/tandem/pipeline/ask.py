@@ -14,6 +14,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from tandem.answer import ABSTAIN_TEXT, Answer, Citation
 from tandem.errors import InputError
 from tandem.generate.base import GenerationStats
@@ -28,8 +30,7 @@ from tandem.route.config import Policy
 from tandem.route.policy import RoutingDecision
 from tandem.select.compose import chosen_units, evidence_passages, quoted_answer
 from tandem.select.features import question_type
-from tandem.select.selector import Selection
-from tandem.select.units import Unit
+from tandem.select.selector import ScoredUnit, Selection
 from tandem.trace.spans import Tracer
 from tandem.verify.draft import MODEL_DECLINED, DraftVerifier
 from tandem.verify.quote import closest_quote
@@ -92,6 +93,13 @@ class AnswerFlow:
     def passages(self) -> list[Passage]:
         return self.result.passages
 
+    @property
+    def query_vector(self) -> np.ndarray:
+        """The question's vector, from retrieval (which always encodes it)."""
+        vector = self.result.query_vector
+        assert vector is not None, "the question is encoded by retrieval, before any later step"
+        return vector
+
     # -- the flow -------------------------------------------------------------------------------
     def events(self) -> Iterator[AnswerEvent]:
         self.question = validate_question(self.question, self.settings.max_question_chars)
@@ -99,7 +107,7 @@ class AnswerFlow:
         if ended is not None:
             yield from self.single(ended)
             return
-        selected: list[Unit] | None = None
+        selected: list[ScoredUnit] | None = None
         if self.settings.answer_selector:
             selection = self.select()
             if not selection.answers:
@@ -189,7 +197,7 @@ class AnswerFlow:
         if policy is not None:
             with self.tracer.span("policy") as attributes:
                 labels = self.decision.labels() if self.decision else None
-                hit = policy.check(self.question, labels, self.result.query_vector)
+                hit = policy.check(self.question, labels, self.query_vector)
                 attributes["hit"] = hit.to_dict() if hit else None
             if hit is not None:
                 predictions = self.decision.predictions if self.decision else {}
@@ -231,7 +239,7 @@ class AnswerFlow:
         top = self.passages[: s.selector_passages]
         with self.tracer.span("select", passages=len(top)) as attributes:
             scored = [(p.chunk.text, p.chunk.context_line, p.dense_score) for p in top]
-            query_vector = self.result.query_vector
+            query_vector = self.query_vector
             selection = selector.select(self.question, query_vector, scored, self.parts.snapshot.lexical)
             if s.selector_threshold is not None:
                 selection = Selection(selection.ranked, s.selector_threshold, selection.elapsed_ms)
@@ -250,7 +258,7 @@ class AnswerFlow:
         self.diagnostics["selector_threshold"] = round(selection.threshold, 4)
         return selection
 
-    def quote_selected(self, selected: list[Unit], reason: str, draft: str = "") -> Answer:
+    def quote_selected(self, selected: list[ScoredUnit], reason: str, draft: str = "") -> Answer:
         """The selected units quoted word for word, each cited with its exact span."""
         self.versions.setdefault("generator", QUOTED_NO_GENERATOR)
         text, citations = quoted_answer(selected, self.passages)
@@ -269,11 +277,11 @@ class AnswerFlow:
         self.timings["verify_ms"] = (time.perf_counter() - started) * 1000
         self.diagnostics["extractive_candidates"] = [
             {"doc": checked[i].chunk.doc_id, "similarity": round(similarity, 4)}
-            for i, similarity in enumerate(prepared.best_per_passage(self.result.query_vector))
+            for i, similarity in enumerate(prepared.best_per_passage(self.query_vector))
         ]
         return prepared
 
-    def generate_and_verify(self, selected: list[Unit] | None) -> Iterator[AnswerEvent]:
+    def generate_and_verify(self, selected: list[ScoredUnit] | None) -> Iterator[AnswerEvent]:
         """Quote the closest sentence (`prefer_quotes`, no selector), or let the decoder write from
         the evidence and keep the sentences a passage supports; fall back to a quote, else abstain."""
         s = self.settings
@@ -283,7 +291,7 @@ class AnswerFlow:
         else:
             shown = checked = evidence_passages(selected, self.passages)
         prepared = self.prepare_checks(checked)
-        closest = prepared.best_sentence(self.result.query_vector, s.extractive_passages)
+        closest = prepared.best_sentence(self.query_vector, s.extractive_passages)
         if s.prefer_quotes and selected is None:
             with self.tracer.span("quote") as attributes:
                 quoted = self.quote_closest(closest, "quoted")
@@ -309,10 +317,10 @@ class AnswerFlow:
         if selected:
             yield from self.single(self.quote_selected(selected, "extractive_fallback", draft))
             return
-        answer = self.quote_closest(closest, "extractive_fallback", draft)
-        if answer is None:
-            answer = self.finish(ABSTAIN_TEXT, [], "unsupported_draft", "abstained", draft)
-        yield from self.single(answer)
+        quoted = self.quote_closest(closest, "extractive_fallback", draft)
+        yield from self.single(
+            quoted or self.finish(ABSTAIN_TEXT, [], "unsupported_draft", "abstained", draft)
+        )
 
     def stream_verified(
         self, shown: list[Passage], checked: list[Passage], prepared: PreparedPassages
@@ -322,9 +330,7 @@ class AnswerFlow:
         s, tracer, generator = self.settings, self.tracer, self.parts.generator
         self.versions["generator"] = generator.model_id
         stats = GenerationStats()
-        verifier = DraftVerifier(
-            self.question, self.result.query_vector, prepared, checked, self.parts.encoder, s
-        )
+        verifier = DraftVerifier(self.question, self.query_vector, prepared, checked, self.parts.encoder, s)
         sources = [self.question, *(p.chunk.text for p in checked)]
         stream = StreamingVerification(verifier, sources, self.diagnostics, self.cancel)
         generate_start = tracer.now_ms()
