@@ -11,15 +11,8 @@ from tandem.answer import ABSTAIN_TEXT
 
 
 @pytest.fixture(scope="module")
-def index_dir(tmp_path_factory: pytest.TempPathFactory, settings, encoder) -> Path:
-    from tandem.pipeline import Tandem
-
-    from .conftest import DATA
-
-    folder = tmp_path_factory.mktemp("answer") / "index"
-    tandem = Tandem(folder, settings, encoder=encoder)
-    tandem.ingest([DATA / "kb"])
-    return folder
+def index_dir(copy_kb_index) -> Path:
+    return copy_kb_index()
 
 
 def open_bot(index_dir: Path, settings, encoder, **overrides):

@@ -11,8 +11,6 @@ import pytest
 
 from tandem.trace.store import TraceStore
 
-from .conftest import DATA
-
 QUESTIONS = [
     {
         "id": "warranty",
@@ -36,13 +34,11 @@ QUESTIONS = [
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory, settings, encoder) -> tuple[Path, Path, str]:
+def run_dir(tmp_path_factory: pytest.TempPathFactory, copy_kb_index) -> tuple[Path, Path, str]:
     from tandem import cli
-    from tandem.pipeline import Tandem
 
     root = tmp_path_factory.mktemp("eval")
-    bot = Tandem(root / "index", settings, encoder=encoder)
-    bot.ingest([DATA / "kb"])
+    copy_kb_index(root / "index")
     questions = root / "questions.jsonl"
     lines = [json.dumps(q) for q in QUESTIONS]
     lines.insert(2, '{"id": "broken", "question": ')  # line 3 is malformed

@@ -165,7 +165,7 @@ def test_the_index_writer_is_the_one_locked_door(make_tandem, kb: Path, tmp_path
     bot = make_tandem()
     assert bot.ingest([kb]).published
     writer = IndexWriter(bot.settings.index_dir, None)
-    with pytest.raises(RuntimeError, match="writer.open"):
+    with pytest.raises(RuntimeError, match=r"writer\.open"):
         writer.start_version(bot.encoder.dimension, None)
     with writer.open() as previous:
         assert previous is not None and previous.version == 1

@@ -9,8 +9,6 @@ from typing import ClassVar
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from .conftest import DATA
-
 
 class _Collector(BaseHTTPRequestHandler):
     received: ClassVar[list[ExportTraceServiceRequest]] = []
@@ -38,10 +36,9 @@ def collector():
     server.shutdown()
 
 
-def test_answer_trace_is_exported_as_otlp_spans(collector, make_tandem) -> None:
+def test_answer_trace_is_exported_as_otlp_spans(collector, kb_tandem) -> None:
     endpoint, received = collector
-    bot = make_tandem(otlp_endpoint=endpoint, prefer_quotes=False)  # a generated answer has every span
-    bot.ingest([DATA / "kb"])
+    bot = kb_tandem(otlp_endpoint=endpoint, prefer_quotes=False)  # a generated answer has every span
     answer = bot.ask("What does error E04 mean on the display?")
     assert bot.otlp is not None and bot.otlp.flush()
     spans = [s for r in received for rs in r.resource_spans for ss in rs.scope_spans for s in ss.spans]

@@ -15,7 +15,7 @@ from tandem.errors import ConfigError, InputError
 from tandem.route import Router, RouterConfig, TrainOptions, artefact
 from tandem.route.data import read_labelled, stratified_split
 
-from .conftest import DATA, REPO
+from .conftest import REPO
 from .test_cli import tandem
 
 BANKING77 = REPO.parent / "shared" / "data" / "banking77" / "train.csv"
@@ -315,9 +315,8 @@ def test_route_help_everywhere() -> None:
 
 
 # -- in the pipeline ---------------------------------------------------------------------------------
-def test_handoff_stores_a_ticket_instead_of_answering(make_tandem, tmp_path: Path) -> None:
-    bot = make_tandem(router=EXAMPLE_ROUTER, data_dir=tmp_path / "data")
-    bot.ingest([DATA / "kb"])
+def test_handoff_stores_a_ticket_instead_of_answering(kb_tandem, tmp_path: Path) -> None:
+    bot = kb_tandem(router=EXAMPLE_ROUTER, data_dir=tmp_path / "data")
     answer = bot.ask("My battery is swollen and smoking, and my email is jo@example.com")
     assert answer.mode == "handoff" and answer.ticket == "T-000001"
     assert "T-000001" in answer.text and answer.citations == []

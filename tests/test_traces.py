@@ -10,19 +10,13 @@ import pytest
 from tandem.errors import InputError
 from tandem.trace.store import TraceStore
 
-from .conftest import DATA, REPO
+from .conftest import REPO
 from .test_cli import tandem
 
 
 @pytest.fixture(scope="module")
-def traced(tmp_path_factory: pytest.TempPathFactory, settings, encoder):
-    from tandem.pipeline import Tandem
-
-    index = tmp_path_factory.mktemp("traces") / "index"
-    bot = Tandem(
-        index, settings.model_copy(update={"router": REPO / "examples/router/router.toml"}), encoder=encoder
-    )
-    bot.ingest([DATA / "kb"])
+def traced(kb_tandem):
+    bot = kb_tandem(router=REPO / "examples/router/router.toml")
     return bot, bot.ask("What does error E04 mean on the display?")
 
 

@@ -37,13 +37,10 @@ def test_echo_and_filler_are_recognised() -> None:
     assert strip_citation_marks("Refunds take 14 days [1] [2].") == ("Refunds take 14 days.", [1, 2])
 
 
-def test_draft_verifier_drops_a_planted_unsupported_sentence(make_tandem) -> None:
+def test_draft_verifier_drops_a_planted_unsupported_sentence(kb_tandem) -> None:
     from tandem.verify.draft import DraftVerifier
 
-    from .conftest import DATA
-
-    bot = make_tandem()
-    bot.ingest([DATA / "kb"])
+    bot = kb_tandem()
     question = "What does error E04 mean?"
     result = bot.retriever().search(question, 5)
     top = result.passages[0]

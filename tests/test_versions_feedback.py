@@ -50,13 +50,12 @@ def test_versions_of_a_missing_index_is_a_clear_error(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def answered(tmp_path_factory: pytest.TempPathFactory, settings, encoder):
+def answered(tmp_path_factory: pytest.TempPathFactory, settings, encoder, copy_kb_index):
     from tandem.pipeline import Tandem
 
     folder = tmp_path_factory.mktemp("feedback")
-    data_dir, index = folder / "data", folder / "index"
+    data_dir, index = folder / "data", copy_kb_index(folder / "index")
     bot = Tandem(index, settings.model_copy(update={"data_dir": data_dir}), encoder=encoder)
-    bot.ingest([DATA / "kb"])
     return folder, bot.ask("What does error E04 mean on the display?")
 
 
