@@ -120,6 +120,7 @@ def print_answer(
             console.print(event.text, end=" ", markup=False)
         answer = event.answer or answer
     console.print()
+    assert answer is not None  # without a `cancel` event the stream always ends with the answer
     show_sources(answer)
     if explain:
         show_units(answer)

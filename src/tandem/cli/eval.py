@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import click
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -16,11 +15,15 @@ from typer.core import TyperGroup
 from tandem.cli.options import ConfigOption, IndexOption, JsonOption
 from tandem.cli.output import console, errors
 
+if TYPE_CHECKING:
+    # typer >= 0.2x vendors click; TyperGroup.parse_args takes the vendored Context, not click's
+    from typer._click.core import Context
+
 
 class _EvalGroup(TyperGroup):
     """`tandem eval QUESTIONS.jsonl ...` is short for `tandem eval run QUESTIONS.jsonl ...`."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and not args[0].startswith("-"):
             args = ["run", *args]
         return super().parse_args(ctx, args)

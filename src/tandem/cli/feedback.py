@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,10 +12,14 @@ from tandem.cli.options import ConfigOption, IndexOption
 from tandem.cli.output import console
 from tandem.errors import InputError
 
+if TYPE_CHECKING:
+    from tandem.storage import FeedbackStore
+    from tandem.trace.store import TraceStore
+
 app = typer.Typer(help="Feedback on answers: add, list, export as evaluation cases.", no_args_is_help=True)
 
 
-def _stores(index: Path | None, config: Path | None):  # -> (FeedbackStore, TraceStore)
+def _stores(index: Path | None, config: Path | None) -> tuple[FeedbackStore, TraceStore]:
     from tandem.config import Settings
     from tandem.storage import FeedbackStore, open_store
     from tandem.trace.store import TraceStore

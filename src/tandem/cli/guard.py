@@ -115,8 +115,8 @@ def scan(
             f"  [cyan]{escape(chunk_id)}[/] {finding.guard}: {escape(finding.kind)} ({finding.score:.2f}) "
             f"[dim]{escape(finding.detail)}[/]"
         )
-    for doc_id, finding in hidden:
+    for doc_id, hidden_finding in hidden:
         console.print(
-            f"  [cyan]{escape(doc_id)}[/] hidden HTML (dropped at ingest): {escape(str(finding['kind']))} "
-            f"[dim]{escape(str(finding['detail']))}[/]"
+            f"  [cyan]{escape(doc_id)}[/] hidden HTML (dropped at ingest): "
+            f"{escape(str(hidden_finding['kind']))} [dim]{escape(str(hidden_finding['detail']))}[/]"
         )

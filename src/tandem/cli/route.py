@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tandem.cli.output import console, errors
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 app = typer.Typer(
     help="Route messages: classify intent/urgency/risk and decide answer, flag or hand off.",
@@ -199,8 +202,8 @@ class _progress:
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self.bar = None
-        self.tasks: dict[str, int] = {}
+        self.bar: Progress | None = None
+        self.tasks: dict[str, TaskID] = {}
 
     def __enter__(self):
         if not self.enabled:
@@ -214,6 +217,7 @@ class _progress:
         return self.update
 
     def update(self, stage: str, done: int, total: int) -> None:
+        assert self.bar is not None  # __enter__ hands this method out only after starting the bar
         if stage not in self.tasks:
             self.tasks[stage] = self.bar.add_task(stage, total=total)
         self.bar.update(self.tasks[stage], completed=done, total=total)

@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
@@ -14,6 +14,10 @@ from tandem.cli.options import ConfigOption
 from tandem.cli.output import console, errors
 from tandem.config import Settings
 from tandem.errors import InputError
+
+if TYPE_CHECKING:
+    from tandem.storage import KeyStore
+    from tandem.storage.keys import Scope
 
 keys_app = typer.Typer(help="Create, list and revoke API keys for `tandem serve`.", no_args_is_help=True)
 
@@ -52,7 +56,7 @@ def _leave_a_core_for_the_encoder(settings: Settings) -> Settings:
     return settings.model_copy(update={"generator_threads": threads})
 
 
-def _keys(settings: Settings):  # -> KeyStore (imported lazily)
+def _keys(settings: Settings) -> KeyStore:  # KeyStore imported lazily
     from tandem.storage import KeyStore, open_store
 
     return KeyStore(open_store(settings, "main"))
@@ -134,7 +138,7 @@ def keys_create(
     """Create a key and print its secret (stored hashed: it cannot be shown again)."""
     if scope not in ("user", "admin"):
         raise InputError(f"--scope must be 'user' or 'admin' (got {scope!r})")
-    key, secret = _keys(Settings.load(config)).create(scope, name)  # type: ignore[arg-type]
+    key, secret = _keys(Settings.load(config)).create(cast("Scope", scope), name)  # checked just above
     console.print(f"Created {scope} key {key.id} ({name or 'no name'}). Secret, shown once:")
     print(secret)
 

@@ -62,8 +62,10 @@ def load_html(path: Path, doc_id: str) -> list[Document]:
         text = _clean(node.text(separator=" " if node.tag in ("td", "th") else ""))
         if nested or not text:
             continue
-        if node.tag[0] == "h" and node.tag[1:].isdigit():
-            level = int(node.tag[1:])
+        tag = node.tag
+        assert tag is not None  # css() only matches elements, and every element has a tag name
+        if tag[0] == "h" and tag[1:].isdigit():
+            level = int(tag[1:])
             if level == 1 and not headings and not blocks:
                 title = title or text
                 if text == title:

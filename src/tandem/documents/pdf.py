@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from tandem.documents.models import Block, Document
 from tandem.documents.text_utils import paragraph_spans
@@ -26,7 +28,8 @@ def load_pdf(path: Path, doc_id: str) -> list[Document]:
         if reader.is_encrypted:
             raise DocumentError(str(path), "is encrypted; decrypt it before ingesting")
         pages = [page.extract_text() or "" for page in reader.pages]
-        title = str((reader.metadata or {}).get("/Title") or "").strip()
+        metadata: Mapping[str, Any] = reader.metadata or {}
+        title = str(metadata.get("/Title") or "").strip()
     except DocumentError:
         raise
     except PermissionError:

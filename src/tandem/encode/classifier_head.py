@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -34,7 +34,7 @@ class EncoderClassifier:
         self.torch = torch
         self.files = files
         self.tokenizer = AutoTokenizer.from_pretrained(str(files.path), local_files_only=True)
-        extra = {"attn_implementation": attention} if attention else {}
+        extra: dict[str, Any] = {"attn_implementation": attention} if attention else {}
         self.encoder: Any = AutoModel.from_pretrained(str(files.path), local_files_only=True, **extra)
         self.encoder.eval()
         self.head = torch.nn.Linear(self.encoder.config.hidden_size, n_labels)
@@ -50,7 +50,7 @@ class EncoderClassifier:
 
         config = LoraConfig(
             r=rank,
-            lora_alpha=alpha,
+            lora_alpha=cast(int, alpha),  # peft annotates int but only divides by it; a float works
             lora_dropout=dropout,
             target_modules=["query", "key", "value", "dense"],
             layers_to_transform=list(range(first_layer, self.layer_count)),

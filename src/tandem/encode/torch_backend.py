@@ -22,7 +22,9 @@ class TorchEncoder(WordPieceCounter):
         self.model = SentenceTransformer(str(files.path), device="cpu", local_files_only=True)
         self.model.max_seq_length = files.max_seq_length
         self.model_id = files.model_id
-        self.dimension = int(self.model.get_embedding_dimension())
+        dimension = self.model.get_embedding_dimension()
+        assert dimension is not None  # None only for a model without a pooling or dense module
+        self.dimension = int(dimension)
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         if not texts:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from tandem.evaluate.metrics import STAGE_ORDER
@@ -13,7 +14,7 @@ from tandem.evaluate.metrics import STAGE_ORDER
 BLUE, GREEN, RED, GREY = "#3b6ea8", "#3a8a4f", "#c0463b", "#9aa3ad"
 
 
-def _figure(width: float = 6.0, height: float = 3.4) -> tuple[Figure, object]:
+def _figure(width: float = 6.0, height: float = 3.4) -> tuple[Figure, Axes]:
     figure = Figure(figsize=(width, height), dpi=110, layout="constrained")
     axes = figure.add_subplot()
     axes.spines[["top", "right"]].set_visible(False)
@@ -70,7 +71,8 @@ def latency_boxes(rows: list[dict]) -> str | None:
 
 def support_histogram(rows: list[dict], threshold: float) -> str | None:
     """Support score of every citation, split by whether its statement was supported."""
-    kept, dropped = [], []
+    kept: list[float] = []
+    dropped: list[float] = []
     for row in rows:
         for statement in row.get("statements") or []:
             scores = statement.get("citation_support") or []

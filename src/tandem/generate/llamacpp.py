@@ -7,9 +7,17 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from tandem.errors import ModelError
 from tandem.generate.base import GenerationStats
+
+if TYPE_CHECKING:
+    from llama_cpp.llama_types import (
+        ChatCompletionRequestMessage,
+        ChatCompletionStreamResponseDelta,
+        CreateChatCompletionStreamResponse,
+    )
 
 BUNDLED_GENERATOR = "smollm2-135m"
 BUNDLED_GENERATOR_ID = "HuggingFaceTB/SmolLM2-135M-Instruct-Q4_1"
@@ -76,19 +84,26 @@ class LlamaCppGenerator:
         started = time.perf_counter()
         with self._lock:
             self.llm.reset()
-            chunks = self.llm.create_chat_completion(
-                messages=messages,
-                max_tokens=max_tokens,
-                temperature=0.0,
-                repeat_penalty=1.1,
-                stream=True,
-                grammar=LlamaGrammar.from_string(grammar, verbose=False) if grammar else None,
+            # stream=True: an iterator of chunks (the stubs return a union with the non-streamed response)
+            chunks = cast(
+                "Iterator[CreateChatCompletionStreamResponse]",
+                self.llm.create_chat_completion(
+                    messages=cast("list[ChatCompletionRequestMessage]", messages),
+                    max_tokens=max_tokens,
+                    temperature=0.0,
+                    repeat_penalty=1.1,
+                    stream=True,
+                    grammar=LlamaGrammar.from_string(grammar, verbose=False) if grammar else None,
+                ),
             )
             for chunk in chunks:
                 choice = chunk["choices"][0]
-                piece = choice["delta"].get("content") or ""
-                if choice.get("finish_reason"):
-                    stats.finish_reason = choice["finish_reason"]
+                # an empty delta is a ChatCompletionStreamResponseDelta too: all its keys are optional
+                delta = cast("ChatCompletionStreamResponseDelta", choice["delta"])
+                piece = delta.get("content") or ""
+                finish_reason = choice.get("finish_reason")
+                if finish_reason:
+                    stats.finish_reason = finish_reason
                 if piece:
                     if not stats.completion_tokens:
                         stats.first_token_ms = (time.perf_counter() - started) * 1000

@@ -16,6 +16,7 @@ import json
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -63,7 +64,7 @@ def save_classifier(
         previous = folder_layout.current_folder() if folder_layout.exists() else None
         number = folder_layout.next_number()
         build = folder_layout.new_build_folder(number)
-        manifest = {"format": FORMAT, "tandem_version": __version__, "label_sets": {}}
+        manifest: dict[str, Any] = {"format": FORMAT, "tandem_version": __version__, "label_sets": {}}
         if previous is not None:
             manifest = read_manifest(previous)
             if (previous / "label_sets").is_dir():

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from tandem.errors import ConfigError
 
@@ -163,7 +164,7 @@ class RouterConfig(BaseModel):
             raise ConfigError(f"{origin}{at}: {message}{where}") from None
 
 
-def _line_of(text: str, problem: dict[str, Any], message: str) -> int | None:
+def _line_of(text: str, problem: ErrorDetails, message: str) -> int | None:
     """Best-effort line number of the offending value or key in the TOML text."""
     if not text:
         return None

@@ -142,7 +142,11 @@ def fit_lora(
         if validation_batches:
             forward_per_batch = (time.perf_counter() - validation_started) / validation_batches
         model.encoder.train()
-        entry = {"epoch": epoch, "validation_accuracy": round(accuracy, 4), "steps": done}
+        entry: dict[str, int | float | str] = {
+            "epoch": epoch,
+            "validation_accuracy": round(accuracy, 4),
+            "steps": done,
+        }
         entry["seconds"] = round(time.perf_counter() - started, 1)
         history.append(entry)
         if not len(validation_texts) or accuracy > best_accuracy:

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -51,7 +52,8 @@ class SelectorModel:
         return f"selector-{digest.hexdigest()[:12]}"
 
     def save(self, path: Path) -> None:
-        arrays = {f"w{i}": w.astype(np.float32) for i, (w, _) in enumerate(self.layers)}
+        # Any values: mypy checks a **dict's values against every keyword savez takes, allow_pickle included
+        arrays: dict[str, Any] = {f"w{i}": w.astype(np.float32) for i, (w, _) in enumerate(self.layers)}
         arrays.update({f"b{i}": b.astype(np.float32) for i, (_, b) in enumerate(self.layers)})
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp.npz")

@@ -250,9 +250,8 @@ def fit(
     mean, std = x.mean(0), x.std(0) + 1e-6
     inputs = torch.from_numpy((x - mean) / std).float()
     targets = torch.from_numpy(y).float()
-    network = torch.nn.Sequential(
-        torch.nn.Linear(x.shape[1], hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 1)
-    )
+    first, last = torch.nn.Linear(x.shape[1], hidden), torch.nn.Linear(hidden, 1)
+    network = torch.nn.Sequential(first, torch.nn.ReLU(), last)
     optimiser = torch.optim.AdamW(network.parameters(), lr=3e-3, weight_decay=1e-3)
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(3.0))
     generator = torch.Generator().manual_seed(seed)
@@ -261,7 +260,6 @@ def fit(
             optimiser.zero_grad()
             loss_fn(network(inputs[rows])[:, 0], targets[rows]).backward()
             optimiser.step()
-    first, last = network[0], network[2]
     w1 = first.weight.detach().numpy().T / std[:, None]
     b1 = first.bias.detach().numpy() - (mean / std) @ first.weight.detach().numpy().T
     w2, b2 = last.weight.detach().numpy().T, last.bias.detach().numpy()

@@ -64,8 +64,9 @@ class FeedbackStore:
         for name, value in (("trace_id", trace_id), ("feedback_id", feedback_id)):
             if value is not None and not (isinstance(value, str) and ID_PATTERN.fullmatch(value)):
                 raise InputError(f"{name} must be 1-64 letters, digits or _.:- characters, not {value!r}")
+        new_id = feedback_id or uuid.uuid4().hex
         row = {
-            "id": feedback_id or uuid.uuid4().hex,
+            "id": new_id,
             "created": time.time(),
             "rating": rating,
             "comment": comment,
@@ -86,7 +87,7 @@ class FeedbackStore:
 
         self.db.migrate(SCHEMA)
         self.db.transaction(insert)
-        return row["id"]
+        return new_id
 
     def list(self, limit: int = 50, since: float | None = None) -> list[dict]:
         """Newest first: id, created (Unix time), rating, comment, trace_id, question, answer."""
