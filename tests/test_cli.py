@@ -35,6 +35,7 @@ def built_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return index
 
 
+@pytest.mark.slow
 def test_help_everywhere() -> None:
     for command in ([], ["ingest"], ["search"], ["ask"], ["demo"]):
         result = tandem(*command, "--help")

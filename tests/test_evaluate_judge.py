@@ -45,6 +45,7 @@ def test_judge_uses_the_verifier_thresholds(judge: CitationJudge, settings) -> N
     assert joint and not alone  # several passages are judged together (ALCE's concatenation)
 
 
+@pytest.mark.slow
 def test_agreement_with_the_hand_labels(judge: CitationJudge) -> None:
     result = agreement(judge, load_labels())
     assert result["pairs"] == result["tp"] + result["fp"] + result["fn"] + result["tn"]

@@ -11,6 +11,8 @@ import pytest
 
 from tandem.trace.store import TraceStore
 
+pytestmark = pytest.mark.slow  # evaluation runs with the decoder
+
 QUESTIONS = [
     {
         "id": "warranty",

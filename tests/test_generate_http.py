@@ -32,6 +32,8 @@ from tandem.generate.llamacpp import resolve_gguf
 from tandem.generate.openai_http import OpenAIHTTPGenerator, ServerUnavailableError
 from tandem.generate.prompt import ANSWER_GRAMMAR, SYSTEM
 
+pytestmark = pytest.mark.slow  # a llama.cpp server process and the decoder
+
 API_KEY = "test-key"
 MODEL = "smollm2-135m"
 QUESTIONS = ("q002", "q005", "q011")  # extractive, generated, generated with the bundled model

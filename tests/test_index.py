@@ -126,6 +126,7 @@ def test_second_writer_is_refused(make_tandem, kb: Path, tmp_path: Path) -> None
         make_tandem().ingest([kb])
 
 
+@pytest.mark.slow
 def test_killed_ingest_leaves_previous_version_readable(make_tandem, kb: Path, tmp_path: Path) -> None:
     bot = make_tandem()
     bot.ingest([kb])

@@ -21,9 +21,13 @@ from tandem.index.milvus_store import MilvusVectorStore, MilvusVectorWriter
 from tandem.index.snapshot import SearchFilters
 from tandem.index.vector_store import PENDING_FILE, VectorStoreConfig
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("milvus_lite") is None, reason="needs pymilvus and milvus-lite (tandem[scale])"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        importlib.util.find_spec("milvus_lite") is None,
+        reason="needs pymilvus and milvus-lite (tandem[scale])",
+    ),
+    pytest.mark.slow,  # a Milvus Lite server per test
+]
 
 QUERIES = [
     "which payment method is the refund paid to",

@@ -9,6 +9,8 @@ from typing import ClassVar
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+pytestmark = pytest.mark.slow  # a generated answer (the decoder)
+
 
 class _Collector(BaseHTTPRequestHandler):
     received: ClassVar[list[ExportTraceServiceRequest]] = []

@@ -21,6 +21,8 @@ from tandem.ingest.ingestor import IngestReport
 
 from .conftest import DATA
 
+pytestmark = pytest.mark.slow  # a local Ray instance
+
 ray = pytest.importorskip("ray")
 
 QUERIES = ("refund payment method", "shipping to Canada", "error E04 speed sensor", "battery winter")

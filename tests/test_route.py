@@ -117,6 +117,7 @@ def test_long_message_is_classified_not_crashed(encoder) -> None:
 
 
 # -- training ------------------------------------------------------------------------------------------
+@pytest.mark.slow
 @needs_banking77
 def test_cli_trains_lora_and_evaluates(banking_subset: tuple[Path, Path], tmp_path: Path) -> None:
     train, test = banking_subset
@@ -144,6 +145,7 @@ def test_cli_trains_lora_and_evaluates(banking_subset: tuple[Path, Path], tmp_pa
     assert (tmp_path / "cm.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 @needs_banking77
 def test_lora_training_fits_its_steps_to_the_time_budget(banking_subset: tuple[Path, Path]) -> None:
     """A budget too small for the epochs asked: training measures its speed, plans fewer steps
@@ -194,6 +196,7 @@ def test_cached_lower_layers_give_the_full_models_vectors() -> None:
         LowerLayerCache(model, 6, texts)
 
 
+@pytest.mark.slow
 @needs_banking77
 def test_knn_memory_holds_the_served_models_vectors(
     banking_subset: tuple[Path, Path], tmp_path: Path
@@ -213,6 +216,7 @@ def test_knn_memory_holds_the_served_models_vectors(
         np.testing.assert_allclose(vector, trained.memory[row].astype(np.float32), atol=1e-3)  # float16
 
 
+@pytest.mark.slow
 @needs_banking77
 def test_trained_router_survives_save_and_load(banking_subset: tuple[Path, Path], tmp_path: Path) -> None:
     train, test = banking_subset
@@ -230,6 +234,7 @@ def test_trained_router_survives_save_and_load(banking_subset: tuple[Path, Path]
     assert reloaded.classify("I was robbed and my card is gone").action == "handoff:security"
 
 
+@pytest.mark.slow
 @needs_banking77
 def test_interrupted_training_keeps_the_previous_router(
     banking_subset: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -302,6 +307,7 @@ def test_frozen_layers_out_of_range_are_explained(tmp_path: Path) -> None:
         train_classifier(data, resolve_encoder("all-MiniLM-L6-v2"), options)
 
 
+@pytest.mark.slow
 def test_route_help_everywhere() -> None:
     for command in (
         ["route"],

@@ -159,6 +159,7 @@ def demo_bot(tmp_path_factory: pytest.TempPathFactory, settings, encoder):
     return bot
 
 
+@pytest.mark.slow
 def test_the_answer_quotes_the_unit_that_answers_with_its_exact_span(demo_bot) -> None:
     answer = demo_bot.ask("I lost the keys to my battery lock. How much is a new set?")
     assert (answer.mode, answer.reason) == ("extractive", "selected"), answer.to_dict()
@@ -175,17 +176,20 @@ def test_the_answer_quotes_the_unit_that_answers_with_its_exact_span(demo_bot) -
     assert spans["select"]["attributes"]["answers"] is True
 
 
+@pytest.mark.slow
 def test_a_how_to_question_gets_the_steps(demo_bot) -> None:
     answer = demo_bot.ask("How do I reset my password?")
     assert not answer.abstained
     assert "Forgot password" in answer.text and "email" in answer.text
 
 
+@pytest.mark.slow
 def test_an_unrelated_question_abstains(demo_bot) -> None:
     answer = demo_bot.ask("Who won the Tour de France in 2019?")
     assert answer.abstained and answer.text == ABSTAIN_TEXT and not answer.citations
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "question", ["??", "hi", "Wie lange dauert eine Rückerstattung?", "refund " * 14_000]
 )

@@ -15,6 +15,8 @@ from openai import APIStatusError, AuthenticationError, NotFoundError, OpenAI
 
 from tandem.server.process import LiveServer, cli, start_server
 
+pytestmark = pytest.mark.slow  # the server loads the decoder and ingests the demo knowledge base
+
 QUESTION = "How long do I have to return a bike for a refund?"
 LONG_QUESTION = "How do I charge the battery?"
 

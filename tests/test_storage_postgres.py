@@ -21,6 +21,8 @@ from tandem.trace.store import TraceStore
 
 from .storage_support import CLUSTER, postgres_database, postgres_url, trace_body
 
+pytestmark = pytest.mark.slow  # a PostgreSQL server and CLI processes
+
 __all__ = ["postgres_database", "postgres_url"]  # fixtures used by the tests below
 
 

@@ -48,6 +48,7 @@ def test_traced_question_has_personal_data_masked(traced) -> None:
     assert "jo@example.com" not in json.dumps(trace) and "[EMAIL]" in trace["question"]
 
 
+@pytest.mark.slow
 def test_traces_list_and_show_from_the_cli(traced) -> None:
     bot, answer = traced
     index = str(bot.settings.index_dir)

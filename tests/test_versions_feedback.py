@@ -18,6 +18,7 @@ def _versions(index: Path) -> list[dict]:
     return json.loads(result.stdout)
 
 
+@pytest.mark.slow
 def test_versions_and_rollback(tmp_path: Path, make_tandem) -> None:
     kb, index = tmp_path / "kb", tmp_path / "index"
     shutil.copytree(DATA / "kb", kb)
@@ -59,6 +60,7 @@ def answered(tmp_path_factory: pytest.TempPathFactory, settings, encoder, copy_k
     return folder, bot.ask("What does error E04 mean on the display?")
 
 
+@pytest.mark.slow
 def test_feedback_from_the_cli_becomes_an_eval_case(answered, monkeypatch: pytest.MonkeyPatch) -> None:
     folder, answer = answered
     env_args = ("--index", str(folder / "index"))

@@ -18,6 +18,8 @@ import pytest
 
 from tandem.server.process import start_server
 
+pytestmark = pytest.mark.slow  # a real browser against a real server
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
 REPO = Path(__file__).resolve().parents[1]
