@@ -5,8 +5,13 @@ from __future__ import annotations
 import contextlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from tandem.retrieve.passage import Passage
+
+if TYPE_CHECKING:
+    from tandem.guard.input_guard import GuardRecord
+    from tandem.route.policy import RouteRecord
 
 ABSTAIN_TEXT = "The documentation doesn't cover this."
 
@@ -69,6 +74,21 @@ class Citation:
         return f"{source}{page} ({where})" if where else f"{source}{page}"
 
 
+class Diagnostics(TypedDict, total=False):
+    """How an answer was reached; each path through the answer flow fills the keys it computes."""
+
+    retrieval_confidence: float  # the best dense score of the retrieved passages
+    units: list[dict[str, Any]]  # the selector's top units, best first
+    selector_threshold: float
+    extractive_candidates: list[dict[str, Any]]  # the closest sentence's similarity per passage
+    sentences: list[dict[str, Any]]  # each drafted sentence: support, kept or why not
+    prompt_tokens: int
+    completion_tokens: int
+    decode_tokens_per_s: float
+    model_declined: bool
+    redacted_unsourced_pii: list[str]  # kinds of personal data the model invented, masked
+
+
 @dataclass
 class Answer:
     """A grounded answer; `abstained` is True when the documents did not support one."""
@@ -83,13 +103,13 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     versions: dict[str, str | int] = field(default_factory=dict)
     draft: str = ""
-    diagnostics: dict = field(default_factory=dict)
-    route: dict | None = None
+    diagnostics: Diagnostics = field(default_factory=lambda: Diagnostics())
+    route: RouteRecord | None = None
     ticket: str | None = None
-    guard: dict | None = None
+    guard: GuardRecord | None = None
     trace_id: str | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
             "answer": self.text,

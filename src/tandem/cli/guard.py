@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from tandem.cli.options import ConfigOption, JsonOption
 from tandem.cli.output import console
+
+if TYPE_CHECKING:
+    from tandem.guard.input_guard import FindingRecord
 
 app = typer.Typer(
     help="Guardrails: check a message for injection, PII and size; scan documents for planted instructions.",
@@ -93,7 +96,7 @@ def scan(
     chunker = Chunker(counter, settings.chunk_tokens, settings.chunk_overlap)
     guard = CorpusGuard(encoder)
     chunks: list[tuple[str, str]] = []
-    hidden: list[tuple[str, dict]] = []
+    hidden: list[tuple[str, FindingRecord]] = []
     for file, doc_id in discover(path):
         try:
             documents = load_documents(file, doc_id)

@@ -174,9 +174,9 @@ class EvalRunner:
                 "exact_match": best_over_references(exact_match, prediction, refs),
                 "contains_reference": contains_reference(prediction, refs),
             }
-        route = answer.route or {}
-        action = route.get("action") or ("blocked" if answer.mode == "blocked" else "answer")
-        labels = {name: p["label"] for name, p in route.get("predictions", {}).items()}
+        route = answer.route
+        action = route["action"] if route else ("blocked" if answer.mode == "blocked" else "answer")
+        labels = {name: p["label"] for name, p in route["predictions"].items()} if route else {}
         route_correct = (
             route_matches(question.expected_route, action, labels) if question.expected_route else None
         )

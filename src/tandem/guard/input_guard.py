@@ -9,8 +9,9 @@ either one blocks. The report carries the text with personal data masked, for lo
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from tandem.errors import ConfigError
 from tandem.guard.injection_model import InjectionClassifier, SentenceEncoder, encodable
@@ -19,6 +20,26 @@ from tandem.guard.normalise import coerce_text
 from tandem.guard.pii import redact_pii
 
 _DETAIL_CHARS = 80
+
+
+class FindingRecord(TypedDict):
+    """A `GuardFinding` as stored in answers, traces and API responses."""
+
+    guard: str
+    kind: str
+    score: float
+    action: str
+    detail: str
+
+
+class GuardRecord(TypedDict):
+    """A `GuardReport` as stored in answers (`Answer.guard`), traces and API responses."""
+
+    blocked: bool
+    text: str
+    injection_score: float | None
+    elapsed_ms: float
+    findings: list[FindingRecord]
 
 
 @dataclass(frozen=True)
@@ -31,8 +52,10 @@ class GuardFinding:
     action: str  # block | redact | quarantine | report
     detail: str
 
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+    def to_dict(self) -> FindingRecord:
+        return FindingRecord(
+            guard=self.guard, kind=self.kind, score=self.score, action=self.action, detail=self.detail
+        )
 
 
 @dataclass
@@ -45,14 +68,14 @@ class GuardReport:
     injection_score: float | None = None  # None when the classifier did not run
     elapsed_ms: float = 0.0
 
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "blocked": self.blocked,
-            "text": self.text,
-            "injection_score": self.injection_score,
-            "elapsed_ms": round(self.elapsed_ms, 3),
-            "findings": [finding.to_dict() for finding in self.findings],
-        }
+    def to_dict(self) -> GuardRecord:
+        return GuardRecord(
+            blocked=self.blocked,
+            text=self.text,
+            injection_score=self.injection_score,
+            elapsed_ms=round(self.elapsed_ms, 3),
+            findings=[finding.to_dict() for finding in self.findings],
+        )
 
 
 def _excerpt(text: str) -> str:

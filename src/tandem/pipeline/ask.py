@@ -12,11 +12,10 @@ import time
 from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from tandem.answer import ABSTAIN_TEXT, Answer, Citation
+from tandem.answer import ABSTAIN_TEXT, Answer, Citation, Diagnostics
 from tandem.errors import InputError
 from tandem.generate.base import GenerationStats
 from tandem.generate.prompt import ANSWER_GRAMMAR, PROMPT_VERSION, build_messages
@@ -87,7 +86,7 @@ class AnswerFlow:
         self.result = SearchResult([])
         self.timings: dict[str, float] = {}
         self.versions: dict[str, str | int] = {}
-        self.diagnostics: dict[str, Any] = {}
+        self.diagnostics = Diagnostics()
 
     @property
     def passages(self) -> list[Passage]:
@@ -353,10 +352,12 @@ class AnswerFlow:
         tracer.add("decode", first_token, generate_start + stats.total_ms, "generate")
         self.timings["first_token_ms"] = stats.first_token_ms
         self.diagnostics.update(
-            sentences=verifier.log,
-            prompt_tokens=stats.prompt_tokens,
-            completion_tokens=stats.completion_tokens,
-            decode_tokens_per_s=round(stats.decode_tokens_per_s, 1),
-            model_declined=bool(MODEL_DECLINED.search(stream.draft)),
+            Diagnostics(
+                sentences=verifier.log,
+                prompt_tokens=stats.prompt_tokens,
+                completion_tokens=stats.completion_tokens,
+                decode_tokens_per_s=round(stats.decode_tokens_per_s, 1),
+                model_declined=bool(MODEL_DECLINED.search(stream.draft)),
+            )
         )
         return stream

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from typing import TypedDict
 
 from tandem.route.config import HANDOFF_PREFIX, Policy
 
@@ -16,6 +17,27 @@ class LabelPrediction:
     confidence: float
     method: str
     alternatives: tuple[tuple[str, float], ...] = ()
+
+
+class PredictionRecord(TypedDict):
+    """A `LabelPrediction` as stored in answers, traces and API responses."""
+
+    label_set: str
+    label: str
+    confidence: float
+    method: str
+    alternatives: tuple[tuple[str, float], ...]
+
+
+class RouteRecord(TypedDict):
+    """A `RoutingDecision` as stored in answers (`Answer.route`), traces and API responses."""
+
+    action: str
+    queue: str | None
+    rule: int | None
+    reasons: list[str]
+    predictions: dict[str, PredictionRecord]
+    seconds: float
 
 
 @dataclass
@@ -47,15 +69,25 @@ class RoutingDecision:
     def confidences(self) -> dict[str, float]:
         return {name: p.confidence for name, p in self.predictions.items()}
 
-    def to_dict(self) -> dict:
-        return {
-            "action": self.action,
-            "queue": self.queue,
-            "rule": self.rule,
-            "reasons": self.reasons,
-            "predictions": {name: asdict(p) for name, p in self.predictions.items()},
-            "seconds": round(self.seconds, 4),
+    def to_dict(self) -> RouteRecord:
+        predictions = {
+            name: PredictionRecord(
+                label_set=p.label_set,
+                label=p.label,
+                confidence=p.confidence,
+                method=p.method,
+                alternatives=p.alternatives,
+            )
+            for name, p in self.predictions.items()
         }
+        return RouteRecord(
+            action=self.action,
+            queue=self.queue,
+            rule=self.rule,
+            reasons=self.reasons,
+            predictions=predictions,
+            seconds=round(self.seconds, 4),
+        )
 
 
 def decide(policy: Policy, predictions: dict[str, LabelPrediction]) -> RoutingDecision:

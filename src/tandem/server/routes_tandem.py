@@ -51,7 +51,7 @@ async def classify(body: ClassifyRequest, state: State) -> dict:
             "no_router",
         )
     decision = await run_in_threadpool(router_.classify, body.text)
-    return decision.to_dict()
+    return dict(decision.to_dict())
 
 
 @router.get("/sources/{doc_id:path}", dependencies=[User])

@@ -8,8 +8,12 @@ background by the SDK's batch processor, so a slow or absent collector never del
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from tandem.errors import ConfigError
+
+if TYPE_CHECKING:
+    from tandem.trace.record import TraceRecord
 
 ROOT_SPAN = "tandem.ask"
 
@@ -39,7 +43,7 @@ class OtlpExporter:
         self.provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint, timeout=5)))
         self.tracer = self.provider.get_tracer("tandem")
 
-    def export(self, trace: dict) -> None:
+    def export(self, trace: TraceRecord) -> None:
         """Replay `trace` as a root span with its stages as children, at their real times."""
         from opentelemetry.trace import set_span_in_context
 
@@ -52,7 +56,7 @@ class OtlpExporter:
                 "tandem.trace_id": trace.get("id", ""),
                 "tandem.mode": trace["mode"],
                 "tandem.abstained": trace["abstained"],
-                "tandem.route": (trace.get("route") or {}).get("action", "answer"),
+                "tandem.route": route["action"] if (route := trace.get("route")) else "answer",
                 "tandem.citations": len(trace["citations"]),
                 **{f"tandem.version.{k}": _attribute(v) for k, v in versions.items()},
             },

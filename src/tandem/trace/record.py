@@ -3,15 +3,41 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from tandem.answer import Answer
 from tandem.trace.spans import Tracer
 
+if TYPE_CHECKING:
+    from tandem.route.policy import RouteRecord
 
-def build_trace(answer: Answer, tracer: Tracer) -> dict:
+
+class TraceRecord(TypedDict, total=False):
+    """What is stored for one answer (`TraceStore.add`, `OtlpExporter.export`); `id` is set on storing."""
+
+    id: str
+    created: float
+    question: str  # masked when the input guard ran
+    answer: str
+    mode: str
+    reason: str
+    abstained: bool
+    retrieved: list[dict[str, Any]]  # each passage's ids, ranks and scores (no text)
+    citations: list[dict[str, Any]]
+    route: RouteRecord | None
+    ticket: str | None
+    guard: dict[str, Any] | None  # the guard record without the question text
+    versions: dict[str, str | int]
+    tokens: dict[str, int | None]
+    timings_ms: dict[str, float]
+    total_ms: float
+    spans: list[dict[str, Any]]
+
+
+def build_trace(answer: Answer, tracer: Tracer) -> TraceRecord:
     """Question (redacted when the guard ran), passages with scores and ranks, citations, spans."""
     question = answer.guard["text"] if answer.guard else answer.question
-    return {
+    return {  # a TraceRecord
         "created": time.time(),
         "question": question,
         "answer": answer.text,

@@ -6,11 +6,15 @@ import json
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
 
 from tandem.errors import InputError
 from tandem.storage.database import Database, Schema, as_database
+
+if TYPE_CHECKING:
+    from tandem.trace.record import TraceRecord
 
 SCHEMA = Schema(
     "traces",
@@ -56,7 +60,7 @@ class TraceStore:
     def beside(cls, index_dir: Path) -> TraceStore:
         return cls(Path(index_dir) / FILE_NAME)
 
-    def add(self, trace: dict) -> str:
+    def add(self, trace: TraceRecord) -> str:
         """Store `trace` (a JSON-able dict from `record.build_trace`) and return its id.
 
         The id is made here, before writing, so a write retried after a dropped connection is
@@ -69,7 +73,7 @@ class TraceStore:
             "question": trace["question"],
             "answer": trace["answer"],
             "mode": trace["mode"],
-            "route": (trace.get("route") or {}).get("action"),
+            "route": route["action"] if (route := trace.get("route")) else None,
             "index_version": trace["versions"].get("index_version"),
             "total_ms": trace["total_ms"],
             "body": json.dumps(trace),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
-from typing import Any
 
+from tandem.answer import Diagnostics
 from tandem.guard.output_guard import redact_unsourced_pii
 from tandem.verify.draft import DraftVerifier
 
@@ -24,7 +24,7 @@ class StreamingVerification:
         self,
         verifier: DraftVerifier,
         sources: list[str],
-        diagnostics: dict[str, Any],
+        diagnostics: Diagnostics,
         cancel: threading.Event | None = None,
     ) -> None:
         self.verifier = verifier
