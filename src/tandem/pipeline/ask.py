@@ -102,7 +102,10 @@ class AnswerFlow:
     # -- the flow -------------------------------------------------------------------------------
     def events(self) -> Iterator[AnswerEvent]:
         self.question = validate_question(self.question, self.settings.max_question_chars)
-        ended = self.guard() or self.route_and_retrieve() or self.policy() or self.low_confidence()
+        ended = self.guard()
+        if ended is None:
+            self.route_and_retrieve()
+            ended = self.policy() or self.low_confidence()
         if ended is not None:
             yield from self.single(ended)
             return
@@ -154,7 +157,7 @@ class AnswerFlow:
         answer.guard = guarded.to_dict()
         return answer
 
-    def route_and_retrieve(self) -> Answer | None:
+    def route_and_retrieve(self) -> None:
         """Classify the message (on the side thread) while the index is searched."""
         router, tracer, s = self.parts.router, self.tracer, self.settings
 
@@ -184,7 +187,6 @@ class AnswerFlow:
             self.timings["guard_ms"] = self.guarded.elapsed_ms
         if self.decision is not None:
             self.timings["route_ms"] = self.decision.seconds * 1000
-        return None
 
     @property
     def confidence(self) -> float:
