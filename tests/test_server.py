@@ -3,6 +3,7 @@ backpressure and cancellation, against the bundled models and the demo knowledge
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -237,6 +238,44 @@ def test_client_disconnect_cancels_generation(server, keys) -> None:
     assert _metric(metrics, "tandem_generation_running") == 0
 
 
+JSON = {"Content-Type": "application/json"}
+ODD_STRINGS = ["refund \ud800 policy", "refund\x00policy", "\u202erefund policy\u200f", "refund " * 15_000]
+
+
+def test_odd_unicode_never_gives_a_5xx_and_streams_always_end(server, keys) -> None:
+    """Lone surrogates, NUL, RTL marks and a 100 kB string on every text endpoint: answers or 4xx
+    errors, never a 5xx; each stream ends with [DONE]; /metrics counts every status."""
+    http = _http(server, keys["user"])
+    server_errors_before = _server_errors(_http(server, None).get("/metrics").text)
+    statuses = []
+    for odd in ODD_STRINGS:
+        chat = {"model": "tandem", "messages": [{"role": "user", "content": odd}]}
+        requests = [
+            ("/v1/chat/completions", chat),
+            ("/v1/embeddings", {"input": [odd, "refunds"]}),
+            ("/v1/search", {"query": odd, "k": 2}),
+            ("/v1/feedback", {"rating": "up", "comment": odd[:2000], "question": odd[:20000]}),
+        ]
+        for path, body in requests:
+            response = http.post(path, content=json.dumps(body), headers=JSON)
+            statuses.append(response.status_code)
+            assert response.status_code < 500, (path, odd[:30], response.text[:300])
+        streamed = json.dumps({**chat, "stream": True})  # ASCII JSON: "\ud800" as an escape
+        with http.stream("POST", "/v1/chat/completions", content=streamed, headers=JSON) as stream:
+            lines = [line for line in stream.iter_lines() if line.strip()]
+        assert stream.status_code < 500 and (stream.status_code != 200 or lines[-1] == "data: [DONE]")
+    metrics = _http(server, None).get("/metrics").text
+    assert _server_errors(metrics) == server_errors_before  # none during the fuzz
+    counted = set(re.findall(r'^tandem_http_requests_total\{[^}]*status="(\d+)"', metrics, re.M))
+    assert {str(code) for code in statuses} <= counted
+
+
+def _server_errors(metrics: str) -> float:
+    """5xx responses counted so far (on any route; /readyz answers 503 while the models load)."""
+    counted = re.findall(r'^tandem_http_requests_total\{[^}]*status="(5\d\d)"\} ([0-9.e+]+)$', metrics, re.M)
+    return sum(float(n) for _, n in counted)
+
+
 def _metric(text: str, name: str) -> float:
     match = re.search(rf"^{name} ([0-9.e+]+)$", text, re.MULTILINE)
     return float(match.group(1)) if match else 0.0
@@ -254,6 +293,35 @@ def test_feedback_is_stored_and_health_endpoints(server, keys) -> None:
     assert _http(server, None).get("/readyz").json()["status"] == "ready"
     metrics = _http(server, None).get("/metrics").text
     assert "tandem_http_requests_total" in metrics and "tandem_feedback_total" in metrics
+
+
+PLANTED_PII = ("jo.probe@example.com", "+44 20 7946 0958", "4111 1111 1111 1111", "4111111111111111")
+
+
+def test_nothing_personal_is_kept_unmasked_on_disk(server, keys) -> None:
+    """Personal data in a question, a feedback comment and a feedback's question reaches no file:
+    no table of any SQLite store, no trace, no ticket, no log."""
+    http = _http(server, keys["user"])
+    email, phone, card = PLANTED_PII[:3]
+    question = f"My card {card} was charged twice; mail {email} or call {phone}. How do refunds work?"
+    chat = {"model": "tandem", "messages": [{"role": "user", "content": question}]}
+    assert http.post("/v1/chat/completions", json=chat).status_code == 200
+    feedback = {"rating": "down", "comment": f"call me on {phone} or {email}", "question": question}
+    assert http.post("/v1/feedback", json=feedback).status_code == 201
+    from tandem.storage import FeedbackStore, open_store
+
+    stored = FeedbackStore(open_store(_settings(server), "main")).list(limit=1)[0]
+    assert (
+        "[PHONE]" in stored["comment"] and "[EMAIL]" in stored["comment"] and "[CARD]" in stored["question"]
+    )
+    leaks = [
+        (str(path), value)
+        for path in server.log.parent.rglob("*")
+        if path.is_file()
+        for value in PLANTED_PII
+        if value.encode() in path.read_bytes()
+    ]
+    assert not leaks
 
 
 def test_classify_and_openapi(server, keys) -> None:

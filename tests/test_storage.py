@@ -246,3 +246,18 @@ def test_a_file_that_is_not_sqlite_is_a_storage_error(tmp_path: Path) -> None:
     (tmp_path / "f.sqlite").write_bytes(b"not a database " * 100)
     with pytest.raises(StorageError, match=r"cannot use the SQLite database .*f\.sqlite"):
         FeedbackStore(tmp_path / "f.sqlite").add(1)
+
+
+def test_feedback_is_masked_before_it_is_written(tmp_path: Path) -> None:
+    from tandem.guard.pii import mask_pii
+
+    db = tmp_path / "f.sqlite"
+    store = FeedbackStore(db, redact=mask_pii)
+    store.add(-1, "call +44 20 7946 0958", question="card 4111 1111 1111 1111?", answer="mail jo@example.com")
+    row = store.list()[0]
+    assert (row["comment"], row["question"], row["answer"]) == (
+        "call [PHONE]",
+        "card [CARD]?",
+        "mail [EMAIL]",
+    )
+    assert b"4111" not in db.read_bytes() and b"jo@example.com" not in db.read_bytes()

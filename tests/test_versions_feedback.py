@@ -65,7 +65,8 @@ def test_feedback_from_the_cli_becomes_an_eval_case(answered, monkeypatch: pytes
     folder, answer = answered
     env_args = ("--index", str(folder / "index"))
     monkeypatch.setenv("TANDEM_DATA_DIR", str(folder / "data"))
-    down = tandem("feedback", "add", answer.trace_id, "--down", "--comment", "wrong error code", *env_args)
+    comment = "wrong error code, mail me at jo.probe@example.com"
+    down = tandem("feedback", "add", answer.trace_id, "--down", "--comment", comment, *env_args)
     assert down.returncode == 0, down.stderr
     up = tandem("feedback", "add", answer.trace_id, "--up", *env_args)
     assert up.returncode == 0, up.stderr
@@ -79,7 +80,7 @@ def test_feedback_from_the_cli_becomes_an_eval_case(answered, monkeypatch: pytes
     assert len(cases) == 1  # only the thumbs-down
     case = cases[0]
     assert case["question"] == "What does error E04 mean on the display?"
-    assert case["feedback"]["comment"] == "wrong error code"
+    assert case["feedback"]["comment"] == "wrong error code, mail me at [EMAIL]"  # masked when stored
     assert case["feedback"]["trace_id"] == answer.trace_id
     assert case["feedback"]["cited_docs"] == sorted({c.doc_id for c in answer.citations})
     listed = tandem("feedback", "list", "--json", *env_args)

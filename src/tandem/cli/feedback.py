@@ -21,11 +21,13 @@ app = typer.Typer(help="Feedback on answers: add, list, export as evaluation cas
 
 def _stores(index: Path | None, config: Path | None) -> tuple[FeedbackStore, TraceStore]:
     from tandem.config import Settings
+    from tandem.guard.pii import mask_pii
     from tandem.storage import FeedbackStore, open_store
     from tandem.trace.store import TraceStore
 
     settings = Settings.load(config, index_dir=index)
-    return FeedbackStore(open_store(settings, "main")), TraceStore(open_store(settings, "traces"))
+    feedback = FeedbackStore(open_store(settings, "main"), redact=mask_pii)
+    return feedback, TraceStore(open_store(settings, "traces"))
 
 
 @app.command("add")

@@ -18,6 +18,9 @@ _SENTENCE_END = re.compile(
 FAQ_QUESTION, FAQ_ANSWER = "Q: ", "A: "  # how FAQ pairs are laid out in a chunk
 LIST_ITEM = re.compile(r"^\s*(?:[-*\u2022]|\(?\d{1,2}[.)])\s+")
 EMPHASIS = re.compile(r"\*\*|__|`")
+# Lone UTF-16 surrogates (JSON "\ud800", or bytes that are not UTF-8 on a command line) and NUL:
+# no encoder, database or UTF-8 writer accepts them.
+_UNENCODABLE = re.compile("[\ud800-\udfff\x00]")
 
 
 def readable(piece: str) -> str:
@@ -80,3 +83,13 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
 
 def split_sentences(text: str) -> list[str]:
     return [text[s:e] for s, e in sentence_spans(text)]
+
+
+def encodable(text: str) -> str:
+    r"""`text` with lone surrogates and NUL characters replaced by U+FFFD, so that it can be
+    tokenised, stored and written as UTF-8.
+
+    >>> encodable("refund \udcff policy") == "refund \ufffd policy"
+    True
+    """
+    return _UNENCODABLE.sub("\ufffd", text) if _UNENCODABLE.search(text) else text

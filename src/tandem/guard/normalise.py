@@ -14,6 +14,8 @@ import codecs
 import re
 import unicodedata
 
+from tandem.documents.text_utils import encodable
+
 MAX_PAYLOADS = 16  # decoded segments returned per message; more is noise, not signal
 _MAX_SEGMENT = 20_000  # characters of one encoded segment that are decoded
 
@@ -46,8 +48,8 @@ def coerce_text(text: object) -> str:
     if isinstance(text, bytes):
         return text.decode("utf-8", errors="replace")
     if isinstance(text, str):
-        return text
-    return "" if text is None else str(text)
+        return encodable(text)
+    return "" if text is None else encodable(str(text))
 
 
 def normalise_for_scanning(text: str) -> str:

@@ -278,3 +278,8 @@ def redact_pii(text: str, kinds: Iterable[str] | None = None) -> tuple[str, list
         cursor = match.end
     pieces.append(text[cursor:])
     return "".join(pieces), matches
+
+
+def mask_pii(text: str) -> str:
+    """`text` with every kind of personal data replaced by its placeholder (see `redact_pii`)."""
+    return redact_pii(text)[0]

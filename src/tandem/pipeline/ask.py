@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tandem.answer import ABSTAIN_TEXT, Answer, Citation, Diagnostics
+from tandem.documents.text_utils import encodable
 from tandem.errors import InputError
 from tandem.generate.base import GenerationStats
 from tandem.generate.prompt import ANSWER_GRAMMAR, PROMPT_VERSION, build_messages
@@ -50,7 +51,7 @@ class AnswerEvent:
 
 def validate_question(question: str, limit: int) -> str:
     """The question stripped, or an InputError when it is empty or over `limit` characters."""
-    question = (question or "").strip()
+    question = encodable((question or "").strip())
     if not question:
         raise InputError('the question is empty; ask something, e.g. `tandem ask "How do refunds work?"`')
     if len(question) > limit:

@@ -13,6 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
+from tandem.documents.text_utils import encodable
 from tandem.encode import Encoder, load_encoder
 from tandem.encode.model_files import resolve_encoder
 from tandem.errors import InputError
@@ -128,6 +129,7 @@ class Router:
         """Tag `text` with every label set and decide what to do with it."""
         if not text or not text.strip():
             raise InputError("the message is empty")
+        text = encodable(text)
         started = time.perf_counter()
         vectors = vector.reshape(1, -1) if vector is not None else None
         if vectors is None and self.needs_encoder_vectors():

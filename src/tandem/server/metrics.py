@@ -41,6 +41,9 @@ class Metrics:
             "tandem_generation_cancelled", "Answers stopped because the client went away.", registry=r
         )
         self.feedback = Counter("tandem_feedback", "Feedback by rating.", ["rating"], registry=r)
+        self.stream_errors = Counter(
+            "tandem_stream_errors", "Answer streams that ended with an error event.", ["code"], registry=r
+        )
         running = Gauge("tandem_generation_running", "Requests holding a generator slot.", registry=r)
         waiting = Gauge("tandem_generation_waiting", "Requests waiting for a generator slot.", registry=r)
         rejected = Gauge("tandem_generation_rejected", "Requests turned away by backpressure.", registry=r)
@@ -52,12 +55,15 @@ class Metrics:
         self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        name = getattr(route, "path", "unmatched")
-        self.requests.labels(name, request.method, str(response.status_code)).inc()
-        self.latency.labels(name).observe(time.perf_counter() - started)
-        return response
+        status = "500"  # an exception escaping the app becomes a 500 outside this middleware
+        try:
+            response = await call_next(request)
+            status = str(response.status_code)
+            return response
+        finally:
+            name = getattr(request.scope.get("route"), "path", "unmatched")
+            self.requests.labels(name, request.method, status).inc()
+            self.latency.labels(name).observe(time.perf_counter() - started)
 
     def render(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

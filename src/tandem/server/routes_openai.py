@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import threading
 import time
 import uuid
@@ -23,6 +24,8 @@ from tandem.server.auth import require
 from tandem.server.errors import ApiError
 from tandem.server.schemas import MODEL_NAME, ChatCompletionRequest, EmbeddingsRequest, Filters
 from tandem.server.state import ServerState
+
+log = logging.getLogger("tandem.server")
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(require("user"))], tags=["OpenAI-compatible"])
 
@@ -116,7 +119,14 @@ async def _sse(
             if include_usage:
                 yield fmt.chunk(completion_id, model, None, usage=fmt.usage(answer))  # type: ignore[arg-type]
     except TandemError as exc:
+        state.metrics.stream_errors.labels("generation_failed").inc()
         yield fmt.error_event(str(exc), "generation_failed")
+    except Exception as exc:  # the status line is sent: the stream must still end with an error event
+        log.exception("answer stream failed")
+        state.metrics.stream_errors.labels("internal_error").inc()
+        yield fmt.error_event(
+            f"internal error ({type(exc).__name__}); the server log has the details", "internal_error"
+        )
     yield fmt.DONE
 
 

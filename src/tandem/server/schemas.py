@@ -2,20 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from tandem.documents.text_utils import encodable
 
 MODEL_NAME = "tandem"
 
 
-class ContentPart(BaseModel):
+def _encodable(value: Any) -> Any:
+    if isinstance(value, str):
+        return encodable(value)
+    if isinstance(value, list):
+        return [_encodable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _encodable(item) for key, item in value.items()}
+    return value
+
+
+class Request(BaseModel):
+    """A request body whose strings are made encodable (lone surrogates, NUL -> U+FFFD) before
+    anything else sees them: no encoder, database or log writer accepts them."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _only_encodable_text(cls, value: Any) -> Any:
+        return _encodable(value)
+
+
+class ContentPart(Request):
     model_config = ConfigDict(extra="allow")
     type: str
     text: str | None = None
 
 
-class ChatMessage(BaseModel):
+class ChatMessage(Request):
     model_config = ConfigDict(extra="allow")
     role: Literal["system", "user", "assistant", "tool", "developer"]
     content: str | list[ContentPart] | None = None
@@ -26,7 +48,7 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
-class Filters(BaseModel):
+class Filters(Request):
     """Tandem extension: restrict retrieval to documents by path glob or tag."""
 
     model_config = ConfigDict(extra="forbid")
@@ -34,7 +56,7 @@ class Filters(BaseModel):
     tag: list[str] = Field(default_factory=list)
 
 
-class ChatCompletionRequest(BaseModel):
+class ChatCompletionRequest(Request):
     """`POST /v1/chat/completions`. The last user message is the question; earlier turns are not
     used for retrieval yet. Sampling fields are accepted for compatibility: answers are greedy."""
 
@@ -53,7 +75,7 @@ class ChatCompletionRequest(BaseModel):
         return ""
 
 
-class EmbeddingsRequest(BaseModel):
+class EmbeddingsRequest(Request):
     model_config = ConfigDict(extra="allow")
     model: str = MODEL_NAME
     input: str | list[str]
@@ -72,7 +94,7 @@ class EmbeddingsRequest(BaseModel):
         return value
 
 
-class SearchRequest(BaseModel):
+class SearchRequest(Request):
     model_config = ConfigDict(extra="forbid")
     query: str = Field(min_length=1)
     k: int = Field(5, ge=1, le=100)
@@ -80,12 +102,12 @@ class SearchRequest(BaseModel):
     filters: Filters | None = None
 
 
-class ClassifyRequest(BaseModel):
+class ClassifyRequest(Request):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1)
 
 
-class FeedbackRequest(BaseModel):
+class FeedbackRequest(Request):
     model_config = ConfigDict(extra="forbid")
     rating: Literal["up", "down", 1, -1]
     trace_id: str | None = Field(None, max_length=64)

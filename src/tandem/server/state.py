@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 
 from tandem.config import Settings
+from tandem.guard.pii import mask_pii
 from tandem.pipeline import Tandem
 from tandem.server.admission import AdmissionQueue
 from tandem.server.metrics import Metrics
@@ -38,7 +39,7 @@ class ServerState:
 
     @cached_property
     def feedback(self) -> FeedbackStore:
-        return FeedbackStore(open_store(self.settings, "main"))
+        return FeedbackStore(open_store(self.settings, "main"), redact=mask_pii)
 
     def warm_up(self) -> None:
         """Load every model and open the index so the first request is not the slow one."""

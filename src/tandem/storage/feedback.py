@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Connection, text
@@ -38,13 +39,17 @@ COLUMNS = ("id", "created", "rating", "comment", "trace_id", "question", "answer
 class FeedbackStore:
     """Append feedback and read it back, newest first.
 
-    store = FeedbackStore(Database("sqlite:///tandem-data/tandem.sqlite"))
+    store = FeedbackStore(Database("sqlite:///tandem-data/tandem.sqlite"), redact=mask_pii)
     feedback_id = store.add(+1, "spot on", trace_id="3f2a9c0d1e2b4a5c")
     store.count()  # 1
+
+    `redact` masks the comment, question and answer before they are written (the server and the CLI
+    pass the PII guard's `mask_pii`, so nothing personal is kept unmasked).
     """
 
-    def __init__(self, db: Database | str | Path) -> None:
+    def __init__(self, db: Database | str | Path, redact: Callable[[str], str] | None = None) -> None:
         self.db = as_database(db)
+        self.redact = redact
 
     def add(
         self,
@@ -65,6 +70,8 @@ class FeedbackStore:
             if value is not None and not (isinstance(value, str) and ID_PATTERN.fullmatch(value)):
                 raise InputError(f"{name} must be 1-64 letters, digits or _.:- characters, not {value!r}")
         new_id = feedback_id or uuid.uuid4().hex
+        if self.redact is not None:
+            comment, question, answer = (self.redact(value) for value in (comment, question, answer))
         row = {
             "id": new_id,
             "created": time.time(),

@@ -6,6 +6,7 @@ import time
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from tandem.answer import Answer
+from tandem.guard.pii import mask_pii
 from tandem.trace.spans import Tracer
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ class TraceRecord(TypedDict, total=False):
 
 def build_trace(answer: Answer, tracer: Tracer) -> TraceRecord:
     """Question (redacted when the guard ran), passages with scores and ranks, citations, spans."""
-    question = answer.guard["text"] if answer.guard else answer.question
+    question = answer.guard["text"] if answer.guard else mask_pii(answer.question)
     return {  # a TraceRecord
         "created": time.time(),
         "question": question,
