@@ -196,6 +196,46 @@ def test_bad_uploads_are_refused_and_the_server_keeps_serving(server, keys) -> N
     assert _http(server, None).get("/healthz").status_code == 200
 
 
+def test_a_chunked_body_over_the_limit_is_413_too(server, keys) -> None:
+    built = httpx.Request("POST", f"{server.url}/v1/documents", files={"files": ("big.md", b"a" * 400_000)})
+    body = built.read()
+    headers = {k: v for k, v in built.headers.items() if k.lower() != "content-length"}
+
+    def chunks():  # no Content-Length: the limit is found while the body streams in
+        for start in range(0, len(body), 65_536):
+            yield body[start : start + 65_536]
+
+    response = _http(server, keys["admin"]).post("/v1/documents", content=chunks(), headers=headers)
+    assert response.status_code == 413, response.text
+    assert response.json()["error"]["code"] == "body_too_large"
+
+
+def test_concurrent_uploads_are_all_ingested(server, keys) -> None:
+    """Ten uploads at once: each waits for the ingest before it (or gets 429 with Retry-After);
+    none is dropped, and every document is searchable afterwards."""
+    results: list[tuple[str, httpx.Response]] = []
+
+    def upload(i: int) -> None:
+        text = f"# Frame code {i}\n\nThe frame code of the Probe {i} bike is PRB-{i:04d}-X.\n".encode()
+        with _http(server, keys["admin"]) as admin:
+            name = f"probe-{i}.md"
+            results.append((name, admin.post("/v1/documents", files={"files": (name, text)})))
+
+    threads = [threading.Thread(target=upload, args=(i,)) for i in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert len(results) == 10
+    for _, r in results:
+        assert r.status_code == 201 or (r.status_code == 429 and int(r.headers["Retry-After"]) >= 1), r.text
+    accepted = {name for name, r in results if r.status_code == 201 and r.json()["ok"]}
+    assert len(accepted) == 10  # the upload line (32 by default) holds them all
+    search = {"query": "Probe bike frame code", "k": 20, "filters": {"source": ["*probe-*"]}}
+    passages = _http(server, keys["user"]).post("/v1/search", json=search).json()["passages"]
+    assert accepted <= {Path(p["doc_id"]).name for p in passages}
+
+
 def test_unknown_model_through_the_openai_client(client: OpenAI) -> None:
     with pytest.raises(NotFoundError):
         client.chat.completions.create(model="gpt-9", messages=[{"role": "user", "content": "hi"}])

@@ -155,6 +155,12 @@ class Settings(BaseSettings):
     generation_concurrency: int = Field(1, ge=1, le=64, description="Answers generated at once.")
     generation_queue: int = Field(8, ge=0, le=10_000, description="Answers waiting; more get 429.")
     generation_wait_s: float = Field(60.0, gt=0, description="Longest wait for a turn before 503.")
+    upload_queue: int = Field(
+        32, ge=0, le=10_000, description="Uploads waiting to be ingested; more get 429."
+    )
+    upload_wait_s: float = Field(
+        600.0, gt=0, description="Longest wait of an upload for the ingest before it (then 503)."
+    )
 
     @classmethod
     def load(cls, path: Path | None = None, **overrides: Any) -> Settings:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -122,16 +123,22 @@ class IndexLayout:
         return doomed
 
     @contextmanager
-    def write_lock(self) -> Iterator[None]:
-        """Exclusive writer lock; a second concurrent ingest fails fast with a clear message."""
+    def write_lock(self, wait_s: float = 0.0) -> Iterator[None]:
+        """Exclusive writer lock. A second writer waits up to `wait_s` seconds for the first to finish
+        (by default not at all), then fails with a clear message."""
         self.root.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + wait_s
         with open(self.root / ".lock", "w") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise IndexError_(
-                    f"another {self.writer} is writing to {self.root}; wait for it to finish"
-                ) from None
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise IndexError_(
+                            f"another {self.writer} is writing to {self.root}; wait for it to finish"
+                        ) from None
+                    time.sleep(0.2)
             try:
                 yield
             finally:

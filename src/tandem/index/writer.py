@@ -50,10 +50,10 @@ class IndexWriter:
         self._locked = False
 
     @contextmanager
-    def open(self) -> Iterator[IndexSnapshot | None]:
-        """Take the write lock, remove stale builds, and yield the current version (None for a new
-        index); the version is closed and the lock released on exit."""
-        with self.layout.write_lock():
+    def open(self, wait_s: float = 0.0) -> Iterator[IndexSnapshot | None]:
+        """Take the write lock (waiting up to `wait_s` for another writer), remove stale builds, and
+        yield the current version (None for a new index); it is closed and the lock released on exit."""
+        with self.layout.write_lock(wait_s):
             self._locked = True
             try:
                 remove_stale_builds(self.layout, self.vector_store)

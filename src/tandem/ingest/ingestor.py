@@ -120,8 +120,9 @@ class Ingestor:
         )
 
     def ingest(
-        self, paths: list[Path], tags: tuple[str, ...] = (), show_progress: bool = False
+        self, paths: list[Path], tags: tuple[str, ...] = (), show_progress: bool = False, wait_s: float = 0.0
     ) -> IngestReport:
+        """Add `paths` as a new version; `wait_s`: how long to wait for another writer to finish."""
         started = time.perf_counter()
         report = IngestReport()
         roots: list[Path] = []
@@ -138,7 +139,7 @@ class Ingestor:
         if not found and not roots:
             raise InputError("nothing to ingest: " + "; ".join(f"{p} {r}" for p, r in report.skipped))
 
-        with self.writer.open() as previous:
+        with self.writer.open(wait_s) as previous:
             self._build(previous, found, roots, tags, report, show_progress)
         report.seconds = time.perf_counter() - started
         return report

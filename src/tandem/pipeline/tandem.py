@@ -169,15 +169,17 @@ class Tandem:
         tags: tuple[str, ...] = (),
         show_progress: bool = False,
         ray: str | None = None,
+        wait_s: float = 0.0,
     ) -> IngestReport:
         """Add `paths` as a new index version. `ray` ("local", "auto", "ray://HOST:10001") parses,
-        chunks and embeds on Ray workers (`tandem.ingest.ray`); this process still writes the index."""
+        chunks and embeds on Ray workers (`tandem.ingest.ray`); this process still writes the index.
+        `wait_s`: how long to wait for another ingest into the same index to finish (default: fail)."""
         if ray is not None:
             from tandem.ingest.ray import ray_processor
 
             with ray_processor(ray, self.settings, lambda: self.encoder) as processor:
-                return self._ingestor(processor).ingest(paths, tags, show_progress)
-        return self._ingestor().ingest(paths, tags, show_progress)
+                return self._ingestor(processor).ingest(paths, tags, show_progress, wait_s)
+        return self._ingestor().ingest(paths, tags, show_progress, wait_s)
 
     def _ingestor(self, processor: DocumentProcessor | None = None) -> Ingestor:
         s = self.settings

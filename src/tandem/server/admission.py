@@ -16,12 +16,19 @@ from tandem.server.errors import ApiError
 class AdmissionQueue:
     """`concurrency` requests run; at most `max_waiting` wait (for up to `wait_timeout_s`)."""
 
-    def __init__(self, concurrency: int = 1, max_waiting: int = 8, wait_timeout_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        concurrency: int = 1,
+        max_waiting: int = 8,
+        wait_timeout_s: float = 60.0,
+        what: str = "the generator",
+    ) -> None:
         if concurrency < 1 or max_waiting < 0:
             raise ValueError(
                 f"concurrency must be >= 1 and max_waiting >= 0 (got {concurrency}, {max_waiting})"
             )
         self.concurrency, self.max_waiting, self.wait_timeout_s = concurrency, max_waiting, wait_timeout_s
+        self.what = what
         self._slots = asyncio.Semaphore(concurrency)
         self.running = 0
         self.waiting = 0
@@ -39,7 +46,7 @@ class AdmissionQueue:
             self.rejected += 1
             raise ApiError(
                 429,
-                f"the generator is busy ({self.running} running, {self.waiting} waiting); retry later",
+                f"{self.what} is busy ({self.running} running, {self.waiting} waiting); retry later",
                 "queue_full",
                 "rate_limit_error",
                 headers={"Retry-After": str(self.retry_after_s())},
@@ -51,7 +58,7 @@ class AdmissionQueue:
             self.rejected += 1
             raise ApiError(
                 503,
-                f"waited {self.wait_timeout_s:.0f} s for the generator without getting a turn; retry later",
+                f"waited {self.wait_timeout_s:.0f} s for {self.what} without getting a turn; retry later",
                 "queue_timeout",
                 "server_error",
                 headers={"Retry-After": str(self.retry_after_s())},

@@ -26,15 +26,33 @@ class BodyLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await error_response(ApiError(413, self.message, "body_too_large"))(scope, receive, send)
             return
-        seen = 0
+        seen, exceeded, responded = 0, False, False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:  # a chunked body without Content-Length
+                    exceeded = True
                     raise HTTPException(413, self.message)
             return message
 
-        await self.app(scope, counting_receive, send)
+        async def send_413_instead(message: Message) -> None:
+            """Whatever the app makes of the cut-off body (a form parser answers 400), the client
+            is told the truth: 413."""
+            nonlocal responded
+            if not exceeded:
+                responded = responded or message["type"] == "http.response.start"
+                await send(message)
+            elif not responded:
+                responded = True
+                await error_response(ApiError(413, self.message, "body_too_large"))(scope, receive, send)
+
+        try:
+            await self.app(scope, counting_receive, send_413_instead)
+        except HTTPException:
+            if not exceeded:
+                raise
+            if not responded:
+                await error_response(ApiError(413, self.message, "body_too_large"))(scope, receive, send)

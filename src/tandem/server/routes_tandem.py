@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from pathlib import Path
 from typing import Annotated
 
@@ -118,15 +119,20 @@ async def upload_documents(
         raise ApiError(400, "the upload names the same file twice", "duplicate_file_name", param="files")
     folder = state.settings.data_dir / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
-    saved: list[Path] = []
-    for upload, name in zip(files, names, strict=True):
-        target = folder / name
-        partial = folder / f".{name}.part"
-        partial.write_bytes(await upload.read())
-        partial.replace(target)  # atomic: a crash never leaves half a file to ingest
-        saved.append(target)
-    tag_list = tuple(t.strip() for t in tags.split(",") if t.strip())
-    report = await run_in_threadpool(state.bot.ingest, saved, tag_list)
+    started = await state.ingest_queue.acquire()  # one ingest at a time; a full line gets 429
+    try:
+        saved: list[Path] = []
+        for upload, name in zip(files, names, strict=True):
+            target = folder / name
+            partial = folder / f".{name}.{uuid.uuid4().hex[:8]}.part"
+            partial.write_bytes(await upload.read())
+            partial.replace(target)  # atomic: a crash never leaves half a file to ingest
+            saved.append(target)
+        tag_list = tuple(t.strip() for t in tags.split(",") if t.strip())
+        wait_s = state.settings.upload_wait_s  # for an ingest by another process (the CLI)
+        report = await run_in_threadpool(state.bot.ingest, saved, tag_list, wait_s=wait_s)
+    finally:
+        state.ingest_queue.release(started)
     if not report.ok:
         problems = "; ".join(f"{Path(p).name}: {r}" for p, r in report.skipped)
         raise ApiError(422, f"no document could be ingested: {problems}", "ingest_failed")

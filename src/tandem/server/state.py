@@ -27,6 +27,8 @@ class ServerState:
         self.settings: Settings = s
         self.auth = auth
         self.queue = AdmissionQueue(s.generation_concurrency, s.generation_queue, s.generation_wait_s)
+        # Uploads are ingested one at a time, in order of arrival; the rest wait their turn.
+        self.ingest_queue = AdmissionQueue(1, s.upload_queue, s.upload_wait_s, what="ingestion")
         self.metrics = Metrics(self.queue)
         self.generation_pool = ThreadPoolExecutor(s.generation_concurrency, thread_name_prefix="tandem-gen")
         self.started = time.time()
