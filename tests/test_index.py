@@ -176,3 +176,47 @@ def test_the_index_writer_is_the_one_locked_door(make_tandem, kb: Path, tmp_path
         assert not version.folder.exists()
     assert IndexLayout(bot.settings.index_dir).current_name() == "v000001"
     assert sorted(p.name for p in (bot.settings.index_dir / "versions").iterdir()) == ["v000001"]
+
+
+def test_a_fifo_and_a_non_utf8_name_are_skipped_not_fatal(tmp_path: Path) -> None:
+    """A named pipe would block the read forever (holding the index lock), and a name that is not
+    UTF-8 cannot be stored: both are skipped and named, and the good file beside them is ingested."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "good.md").write_text("# Hours\n\nThe shop opens at nine.\n")
+    os.mkfifo(docs / "pipe.md")
+    with open(os.path.join(os.fsencode(docs), b"caf\xe9.md"), "w") as handle:
+        handle.write("# Menu\n\nCoffee.\n")
+    command = [sys.executable, "-m", "tandem.cli", "ingest", str(docs), "--index", str(tmp_path / "index")]
+    result = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["files_added"] == 1 and report["published"]
+    reasons = {Path(path).name: reason for path, reason in report["skipped"]}
+    assert "not a regular file" in reasons["pipe.md"]
+    assert "not valid UTF-8" in reasons["caf\ufffd.md"]
+    plain = subprocess.run(command, capture_output=True, text=True, timeout=120)  # the summary prints too
+    assert plain.returncode == 0 and "caf\ufffd.md" in plain.stdout + plain.stderr
+
+
+def test_leftovers_of_a_killed_publish_are_cleaned(make_tandem, kb: Path) -> None:
+    """A kill between moving a build into place and pointing CURRENT at it leaves a complete but
+    unpublished version and a CURRENT temp file: the next ingest removes both. A version left
+    current-less by a rollback is kept."""
+    bot = make_tandem()
+    bot.ingest([kb])
+    versions = bot.settings.index_dir / "versions"
+    shutil.copytree(versions / "v000001", versions / "v000002")  # moved into place, never published
+    (bot.settings.index_dir / ".CURRENT.4242").write_text("v000002\n")
+    (kb / "refunds.md").write_text("# Refunds\n\nRefunds take 21 days now.\n")
+    report = bot.ingest([kb])
+    assert report.published and report.version == 2 and report.files_changed == 1
+    assert not list(bot.settings.index_dir.glob(".CURRENT.*"))
+    assert "21 days" in bot.search("how long do refunds take", k=1)[0].chunk.text
+
+    from tandem.index.versions import rollback
+
+    rollback(bot.settings.index_dir, "1")
+    (kb / "refunds.md").write_text("# Refunds\n\nRefunds take 30 days now.\n")
+    assert bot.ingest([kb]).version == 3
+    assert sorted(p.name for p in versions.iterdir()) == ["v000001", "v000002", "v000003"]

@@ -22,6 +22,7 @@ from tandem.errors import IndexError_
 
 VERSION_PREFIX = "v"
 TEMP_PREFIX = ".building-"
+PUBLISHED_FILE = "PUBLISHED"  # every version CURRENT has ever pointed to, one per line
 
 
 def version_name(number: int) -> str:
@@ -100,18 +101,42 @@ class IndexLayout:
         return final
 
     def point_to(self, name: str) -> None:
+        published = self.published_names()
+        if published is None:  # an index from before the record: all it holds counts as published
+            published = [n for n in self.version_names() if n != name]
         temporary = self.root / f".CURRENT.{os.getpid()}"
         temporary.write_text(name + "\n")
         with open(temporary, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(temporary, self.root / "CURRENT")
         _fsync_dir(self.root)
+        if name not in published:  # a crash before this line leaves CURRENT, which is never removed
+            (self.root / PUBLISHED_FILE).write_text("".join(f"{n}\n" for n in [*published, name]))
+
+    def published_names(self) -> list[str] | None:
+        """Versions CURRENT has pointed to (publish or rollback), or None for an older index."""
+        record = self.root / PUBLISHED_FILE
+        return record.read_text().split() if record.is_file() else None
+
+    def unpublished_versions(self) -> list[str]:
+        """Complete versions that were never made current: a crash between moving a build into
+        place and pointing CURRENT at it."""
+        published = self.published_names()
+        if published is None or not self.exists():
+            return []
+        current = self.current_name()
+        return [n for n in self.version_names() if n not in published and n != current]
 
     def remove_stale_builds(self) -> None:
-        """Delete folders left by builds that crashed (call with the write lock held)."""
+        """Delete what crashed writers left: build folders, unpublished versions and CURRENT temp
+        files (call with the write lock held)."""
         if self.versions.is_dir():
             for folder in self.versions.glob(f"{TEMP_PREFIX}*"):
                 shutil.rmtree(folder, ignore_errors=True)
+            for name in self.unpublished_versions():
+                shutil.rmtree(self.versions / name, ignore_errors=True)
+        for temporary in self.root.glob(".CURRENT.*"):
+            temporary.unlink(missing_ok=True)
 
     def prune(self, keep: int) -> list[str]:
         """Delete all but the newest `keep` versions, never the current one."""
@@ -120,6 +145,10 @@ class IndexLayout:
         doomed = [n for n in names[: max(len(names) - keep, 0)] if n != current]
         for name in doomed:
             shutil.rmtree(self.versions / name, ignore_errors=True)
+        published = self.published_names()
+        if published is not None and doomed:
+            kept = [n for n in published if n not in doomed]
+            (self.root / PUBLISHED_FILE).write_text("".join(f"{n}\n" for n in kept))
         return doomed
 
     @contextmanager

@@ -138,6 +138,13 @@ def remove_stale_builds(layout: IndexLayout, config: VectorStoreConfig | None = 
             pending = folder / PENDING_FILE
             if pending.is_file():
                 dropped += _drop_collections([json.loads(pending.read_text())], layout.root, config)
+        for name in layout.unpublished_versions():
+            try:
+                vectors = Manifest.read(layout.versions / name).vectors
+            except (OSError, ValueError):
+                continue
+            if vectors.backend == "milvus":
+                dropped += _drop_collections([vectors.model_dump()], layout.root, config)
     layout.remove_stale_builds()
     return dropped
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from tandem.documents.chunking import Chunker
 from tandem.documents.loaders import discover
 from tandem.documents.models import Chunk, Document
-from tandem.documents.text_utils import split_sentences
+from tandem.documents.text_utils import encodable, split_sentences
 from tandem.encode import Encoder
 from tandem.errors import DocumentError, IndexError_, InputError
 from tandem.guard.corpus_guard import CorpusGuard
@@ -51,6 +52,22 @@ class IngestReport:
     @property
     def ok(self) -> bool:
         return self.files_added + self.files_changed + self.files_unchanged + self.files_deleted > 0
+
+
+def _unreadable_entry(path: Path) -> str:
+    """Why `path` cannot be ingested before it is even opened, or "" when it can be tried: a name
+    that is not UTF-8 cannot be stored, and a named pipe, socket or device would block the read."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return "its name is not valid UTF-8; rename the file to ingest it"
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return ""  # a broken link or a vanished file: reported when it is hashed
+    if not stat.S_ISREG(mode):
+        return "is not a regular file (a named pipe, socket or device); only files are ingested"
+    return ""
 
 
 def file_sha256(path: Path) -> str:
@@ -128,14 +145,21 @@ class Ingestor:
         roots: list[Path] = []
         for path in paths:
             if not path.exists():
-                report.skipped.append((str(path), "does not exist"))
+                report.skipped.append((encodable(str(path)), "does not exist"))
+            elif not path.is_dir() and (problem := _unreadable_entry(path)):
+                report.skipped.append((encodable(str(path)), problem))
             else:
                 roots.append(path)
         found: dict[str, tuple[Path, str, Path]] = {}
+        unusable = 0
         for root in roots:
             for file_path, relative in discover(root):
+                if problem := _unreadable_entry(file_path):
+                    report.skipped.append((encodable(str(file_path)), problem))
+                    unusable += 1
+                    continue
                 found.setdefault(str(file_path.resolve()), (file_path, relative, root.resolve()))
-        report.files_seen = len(found)
+        report.files_seen = len(found) + unusable
         if not found and not roots:
             raise InputError("nothing to ingest: " + "; ".join(f"{p} {r}" for p, r in report.skipped))
 
