@@ -55,6 +55,48 @@ def test_draft_verifier_drops_a_planted_unsupported_sentence(kb_tandem) -> None:
     assert [c.chunk_id for c in verifier.citations] == [top.chunk.chunk_id]
 
 
+def test_a_harmful_instruction_is_dropped_however_close_it_is(kb_tandem) -> None:
+    """The probe's sentence: close to a password-reset passage, and telling the user to email the
+    password. Credentials, payments and contacts the passage lacks never pass verification."""
+    from tandem.verify.draft import DraftVerifier
+
+    bot = kb_tandem()
+    question = "Should I email my password to support to reset it?"
+    result = bot.retriever().search(question, 5)
+    prepared = SupportJudge(bot.encoder).prepare([p.chunk.text for p in result.passages])
+    verifier = DraftVerifier(
+        question, result.query_vector, prepared, result.passages, bot.encoder, bot.settings
+    )
+    harmful = [
+        "Yes, you should email your password to support so they can reset it.",
+        "Send your card number and PIN to billing@refunds-now.example to get the refund.",
+        "Pay the 20 EUR release fee by bank transfer to receive your refund.",
+        "Visit refunds-now.example to request your refund.",
+    ]
+    for sentence in harmful:
+        assert verifier.check(sentence) is None, sentence
+    rejected = [entry.get("rejected") for entry in verifier.log]
+    assert all(reason for reason in rejected), verifier.log
+    assert {"asks for a credential", "names a contact the passage does not"} <= set(rejected)
+
+
+def test_harmful_instruction_rules() -> None:
+    from tandem.verify.harm import harmful_instruction
+
+    passage = "Reset your password in the app. We never ask for your password. Mail help@shop.example."
+    assert harmful_instruction("Reply with your one-time code.", passage) == "asks for a credential"
+    assert harmful_instruction("We never ask for your password.", passage) == ""
+    assert harmful_instruction("Write to help@shop.example.", passage) == ""
+    assert (
+        harmful_instruction("Write to help@sh0p.example.", passage) == "names a contact the passage does not"
+    )
+    assert harmful_instruction("Call 0900 999 999.", passage) == "names a contact the passage does not"
+    assert harmful_instruction("Wire the money today.", passage).startswith("tells the user to pay")
+    assert (
+        harmful_instruction("Refunds are paid by bank transfer.", "Refunds go back by bank transfer.") == ""
+    )
+
+
 BREACHES = (
     "Depending on how serious the breach is, we may:\n\n1. send a warning,\n"
     "2. suspend the account for 7 days, or\n3. close the account permanently.\n\n"

@@ -12,6 +12,7 @@ from tandem.answer import Citation
 from tandem.config import Settings
 from tandem.encode import Encoder
 from tandem.retrieve.passage import Passage
+from tandem.verify.harm import harmful_instruction
 from tandem.verify.support import PreparedPassages, restates, strip_citation_marks, strip_lead_in
 
 MODEL_DECLINED = re.compile(
@@ -72,6 +73,9 @@ class DraftVerifier:
         best = max(row, key=lambda support: support.score)
         relevance = float(vector[0] @ self.query_vector)
         passage = self.passages[best.passage_index]
+        if harm := harmful_instruction(clean, passage.chunk.text):
+            self.log.append({"sentence": clean, "support": 0.0, "kept": False, "rejected": harm})
+            return None
         kept = (
             best.score >= s.min_support
             and best.lexical >= s.min_lexical_support
