@@ -20,13 +20,13 @@ if TYPE_CHECKING:
     from tandem.answer import Answer, Citation
     from tandem.config import Settings
     from tandem.errors import TandemError
-    from tandem.index.snapshot import SearchFilters
+    from tandem.index.filters import SearchFilters
     from tandem.pipeline import Tandem
 
 _PUBLIC = {
     "Answer": "tandem.answer",
     "Citation": "tandem.answer",
-    "SearchFilters": "tandem.index.snapshot",
+    "SearchFilters": "tandem.index.filters",
     "Settings": "tandem.config",
     "Tandem": "tandem.pipeline",
     "TandemError": "tandem.errors",

@@ -19,7 +19,7 @@ from tandem.cli.options import (
 )
 from tandem.cli.output import console, errors, show_passages, show_report, show_sources, show_units
 from tandem.errors import TandemError
-from tandem.index.snapshot import SearchFilters
+from tandem.index.filters import SearchFilters
 
 if TYPE_CHECKING:
     from tandem.pipeline import Tandem

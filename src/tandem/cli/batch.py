@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tandem.errors import InputError
-from tandem.index.snapshot import SearchFilters
+from tandem.index.filters import SearchFilters
 
 
 def read_queries(path: Path) -> list[tuple[str, str]]:

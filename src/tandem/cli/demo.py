@@ -8,9 +8,8 @@ from typing import Annotated
 import typer
 
 from tandem.cli.ask import print_answer
-from tandem.cli.options import ConfigOption
+from tandem.cli.options import ConfigOption, load_settings
 from tandem.cli.output import console, errors, show_report
-from tandem.config import Settings
 from tandem.errors import TandemError
 
 
@@ -29,7 +28,7 @@ def demo(
     from tandem.evaluate.demo_kb import demo_index_dir, demo_kb_root
     from tandem.pipeline import Tandem
 
-    settings = Settings.load(config)
+    settings = load_settings(config)
     bot = Tandem(demo_index_dir(), settings)
     docs = demo_kb_root() / "docs"
     console.print(f"[bold]Tandem demo[/]: ingesting {docs} into {demo_index_dir()}")

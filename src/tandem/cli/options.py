@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tandem.config import Settings
-from tandem.index.snapshot import SearchFilters
+from tandem.index.filters import SearchFilters
 
 if TYPE_CHECKING:
+    from tandem.config import Settings
     from tandem.pipeline import Tandem
 
 IndexOption = Annotated[
@@ -26,11 +26,18 @@ SourceOption = Annotated[
 TagOption = Annotated[list[str] | None, typer.Option("--tag", help="Only documents with this tag.")]
 
 
+def load_settings(config: Path | None, **overrides: object) -> Settings:
+    """The settings from `config` (and the environment) plus `overrides`; pydantic loads on first use."""
+    from tandem.config import Settings
+
+    return Settings.load(config, **overrides)
+
+
 def open_tandem(index: Path | None, config: Path | None, **overrides: object) -> Tandem:
     """`Tandem` over `index` with the settings of `config` (and the environment), plus `overrides`."""
     from tandem.pipeline import Tandem
 
-    return Tandem(index, Settings.load(config, **overrides))
+    return Tandem(index, load_settings(config, **overrides))
 
 
 def search_filters(source: list[str] | None, tag: list[str] | None) -> SearchFilters | None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.markup import escape
 
-from tandem.answer import Answer
-from tandem.ingest.ingestor import IngestReport
-from tandem.retrieve.passage import Passage
+if TYPE_CHECKING:
+    from tandem.answer import Answer
+    from tandem.ingest.ingestor import IngestReport
+    from tandem.retrieve.passage import Passage
 
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
-from tandem.cli.options import ConfigOption
+from tandem.cli.options import ConfigOption, load_settings
 from tandem.cli.output import console, errors
-from tandem.config import Settings
 from tandem.errors import InputError
 
 if TYPE_CHECKING:
+    from tandem.config import Settings
     from tandem.storage import KeyStore
     from tandem.storage.keys import Scope
 
@@ -88,7 +88,7 @@ def serve(
             raise InputError("--demo serves the bundled demo index; leave out --index (or drop --demo)")
         extras = _demo_extras()
         overrides = {**extras, **{k: v for k, v in overrides.items() if v is not None}}
-    settings = Settings.load(config, **overrides)
+    settings = load_settings(config, **overrides)
     settings = _leave_a_core_for_the_encoder(settings)
     bot = Tandem(demo_index_dir() if demo else index, settings)
     if demo:
@@ -138,7 +138,7 @@ def keys_create(
     """Create a key and print its secret (stored hashed: it cannot be shown again)."""
     if scope not in ("user", "admin"):
         raise InputError(f"--scope must be 'user' or 'admin' (got {scope!r})")
-    key, secret = _keys(Settings.load(config)).create(cast("Scope", scope), name)  # checked just above
+    key, secret = _keys(load_settings(config)).create(cast("Scope", scope), name)  # checked just above
     console.print(f"Created {scope} key {key.id} ({name or 'no name'}). Secret, shown once:")
     print(secret)
 
@@ -146,7 +146,7 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(config: ConfigOption = None) -> None:
     """List keys (ids, scopes, prefixes; never secrets)."""
-    found = _keys(Settings.load(config)).list()
+    found = _keys(load_settings(config)).list()
     if not found:
         console.print("No API keys yet: `tandem keys create --scope admin`.")
     for k in found:
@@ -158,6 +158,6 @@ def keys_list(config: ConfigOption = None) -> None:
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="Key id from `tandem keys list`.")],
                 config: ConfigOption = None) -> None:  # fmt: skip
     """Revoke a key: requests with it get 401 from then on."""
-    if not _keys(Settings.load(config)).revoke(key_id):
+    if not _keys(load_settings(config)).revoke(key_id):
         raise InputError(f"no active key {key_id!r}; see `tandem keys list`")
     console.print(f"Revoked {key_id}.")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
 
 import numpy as np
 
 from tandem.documents.models import Chunk
+from tandem.index.filters import SearchFilters
 from tandem.index.lexical import LexicalIndex
 from tandem.index.manifest import Manifest
 from tandem.index.vector_store import VectorStore, VectorStoreConfig, open_vector_store
@@ -43,18 +43,6 @@ _CHUNK_COLUMNS = (
     "c.row, c.chunk_id, c.doc_id, d.source, d.title, c.text, c.heading_path, c.page, "
     "c.start_char, c.end_char, c.n_tokens, d.tags"
 )
-
-
-@dataclass(frozen=True)
-class SearchFilters:
-    """Restrict search to documents whose id or source matches a glob, and/or carrying a tag."""
-
-    sources: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    doc_ids: tuple[str, ...] = field(default=())
-
-    def __bool__(self) -> bool:
-        return bool(self.sources or self.tags or self.doc_ids)
 
 
 def chunk_from_row(row: tuple) -> Chunk:

@@ -22,7 +22,7 @@ from tandem.generate.base import GenerationStats
 from tandem.generate.prompt import ANSWER_GRAMMAR, PROMPT_VERSION, build_messages
 from tandem.guard.input_guard import GuardFinding, GuardReport
 from tandem.guard.pii import redact_pii
-from tandem.index.snapshot import SearchFilters
+from tandem.index.filters import SearchFilters
 from tandem.pipeline.components import Components
 from tandem.retrieve.hybrid import SearchResult
 from tandem.retrieve.passage import Passage

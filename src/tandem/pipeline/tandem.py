@@ -22,8 +22,9 @@ from tandem.generate.base import Generator
 from tandem.guard.corpus_guard import CorpusGuard
 from tandem.guard.input_guard import InputGuard
 from tandem.guard.policy import ContentPolicy
+from tandem.index.filters import SearchFilters
 from tandem.index.layout import IndexLayout
-from tandem.index.snapshot import IndexSnapshot, SearchFilters
+from tandem.index.snapshot import IndexSnapshot
 from tandem.index.vector_store import VectorStoreConfig
 from tandem.ingest.ingestor import Ingestor, IngestReport
 from tandem.ingest.prepare import DocumentProcessor

@@ -10,8 +10,9 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from tandem.encode import Encoder
+from tandem.index.filters import SearchFilters
 from tandem.index.fusion import normalised_score_fusion, reciprocal_rank_fusion, top_rows
-from tandem.index.snapshot import IndexSnapshot, SearchFilters
+from tandem.index.snapshot import IndexSnapshot
 from tandem.retrieve.passage import Passage
 
 CANDIDATES = 100

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import Request
 
-from tandem.index.snapshot import SearchFilters
+from tandem.index.filters import SearchFilters
 from tandem.pipeline import AnswerEvent
 from tandem.server.state import ServerState
 

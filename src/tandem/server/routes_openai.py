@@ -17,7 +17,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from tandem.errors import TandemError
-from tandem.index.snapshot import SearchFilters
+from tandem.index.filters import SearchFilters
 from tandem.server import openai_format as fmt
 from tandem.server.answer_stream import answer_events, cancel_on_disconnect
 from tandem.server.auth import require
