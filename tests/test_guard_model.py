@@ -66,10 +66,10 @@ def test_head_is_a_small_self_describing_artefact_trained_on_the_train_split(enc
     )  # no local path
     assert head.encoder_fingerprint == resolve_encoder(head.encoder_name).fingerprint()
     train = injection_examples("train")
-    assert head.train_counts == {
-        "injection": sum(r["label"] == "injection" for r in train),
-        "benign": sum(r["label"] == "benign" for r in train),
-    }
+    outside = {k: v for k, v in head.train_counts.items() if k.startswith("outside:")}
+    assert "outside:cyberseceval" not in outside  # the blind outside source is never trained on
+    assert head.train_counts["injection"] + head.train_counts["benign"] == len(train) + sum(outside.values())
+    assert head.train_counts["injection"] >= sum(r["label"] == "injection" for r in train)
     assert head.dataset_sha256 == hashlib.sha256(INJECTION_DATASET.read_bytes()).hexdigest()
     assert head.model_id == encoder.model_id
     assert 0.5 <= head.threshold <= head.strict_threshold < 1.0
@@ -195,3 +195,37 @@ def test_validation_messages_written_apart_from_the_training_data(classifier: In
     assert np.mean(caught["attack"]) >= 0.9
     assert sum(caught["ordinary"]) <= 1
     assert np.mean(caught["look-alike"]) <= 0.1
+
+
+OUTSIDE = Path(__file__).resolve().parents[1] / "data" / "guard" / "outside"
+
+
+def _unseen_half(name: str) -> list[dict]:
+    """The half of an outside source that training never reads (scripts/train_injection_guard.py)."""
+    lines = (OUTSIDE / f"{name}.jsonl").read_text("utf-8").split("\n")
+    rows = [json.loads(line) for line in lines if line.strip()]
+    return [r for r in rows if hashlib.sha256(r["text"].encode("utf-8")).digest()[0] % 2 == 1]
+
+
+@pytest.mark.slow
+def test_attacks_and_ordinary_questions_written_by_others(classifier: InjectionClassifier) -> None:
+    """Outside data, the half never trained on: German goal-hijacking attacks (XSafety) are caught;
+    ordinary questions in eleven languages (XQuAD) and benign prompts full of attack words
+    (NotInject) mostly pass. Before the outside data, the guard caught 54% of the German attacks
+    and blocked 20% of the XQuAD questions and 44% of NotInject."""
+
+    def blocked(rows: list[dict]) -> float:
+        scores = classifier.score_many([r["text"] for r in rows])
+        return float(
+            np.mean(
+                [
+                    bool(scan_rules(r["text"])) or s >= classifier.threshold
+                    for r, s in zip(rows, scores, strict=True)
+                ]
+            )
+        )
+
+    german = [r for r in _unseen_half("xsafety") if r["lang"] == "de" and r["label"] == "injection"]
+    assert len(german) > 150 and blocked(german) >= 0.9
+    assert blocked(_unseen_half("xquad")) <= 0.05
+    assert blocked(_unseen_half("notinject")) <= 0.1
