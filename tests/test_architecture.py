@@ -17,6 +17,7 @@ PACKAGE = SRC / "tandem"
 # Bottom to top: a folder (or root module) may import only what is listed before it.
 LAYERS = [
     "version",
+    "lazy",
     "errors",
     "config",
     "documents",

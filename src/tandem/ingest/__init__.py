@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tandem.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from tandem.ingest.ingestor import Ingestor, IngestReport
@@ -15,7 +16,4 @@ _NAMES = {"Ingestor": "tandem.ingest.ingestor", "IngestReport": "tandem.ingest.i
 __all__ = ["IngestReport", "Ingestor"]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _NAMES:
-        raise AttributeError(f"module 'tandem.ingest' has no attribute {name!r}")
-    return getattr(importlib.import_module(_NAMES[name]), name)
+__getattr__ = lazy_attributes(__name__, _NAMES)

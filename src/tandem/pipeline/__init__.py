@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tandem.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from tandem.pipeline.ask import AnswerEvent
@@ -19,7 +20,4 @@ _NAMES = {
 __all__ = ["AnswerEvent", "Components", "Tandem"]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _NAMES:
-        raise AttributeError(f"module 'tandem.pipeline' has no attribute {name!r}")
-    return getattr(importlib.import_module(_NAMES[name]), name)
+__getattr__ = lazy_attributes(__name__, _NAMES)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tandem.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from tandem.retrieve.hybrid import HybridRetriever, SearchResult
@@ -17,8 +18,4 @@ _NAMES = {
 __all__ = ["HybridRetriever", "Passage", "SearchResult"]
 
 
-def __getattr__(name: str) -> Any:
-    """Load `Passage` without the retriever's numeric stack, and the retriever only when used."""
-    if name not in _NAMES:
-        raise AttributeError(f"module 'tandem.retrieve' has no attribute {name!r}")
-    return getattr(importlib.import_module(_NAMES[name]), name)
+__getattr__ = lazy_attributes(__name__, _NAMES)
