@@ -204,3 +204,38 @@ def test_odd_questions_answer_or_abstain_without_crashing(demo_bot, settings, en
     answer = bot.ask(question)
     assert answer.abstained == (not answer.citations)
     assert answer.mode in ("extractive", "abstained")
+
+
+def _scored(text: str, passage: str, probability: float, kind: str = "sentence"):
+    from tandem.select.selector import ScoredUnit
+    from tandem.select.units import Unit
+
+    start = passage.index(text)
+    return ScoredUnit(Unit(text, start, start + len(text), kind), 0, probability, 0.5)
+
+
+DELIVERY = (
+    "If nobody is home, the driver leaves a card and the bike goes back to the local depot. "
+    "The depot keeps it for 7 days.\n\n## Neighbours\nBikes are never left with neighbours."
+)
+
+
+def test_the_sentence_after_the_best_joins_it_within_its_paragraph() -> None:
+    from tandem.select.compose import chosen_units
+    from tandem.select.selector import Selection
+
+    best = _scored(
+        "If nobody is home, the driver leaves a card and the bike goes back to the local depot.",
+        DELIVERY,
+        0.4,
+    )
+    after = _scored("The depot keeps it for 7 days.", DELIVERY, 0.1)
+    other = _scored("Bikes are never left with neighbours.", DELIVERY, 0.05)
+    selection = Selection([best, after, other], 0.08, 1.0)
+    chosen = chosen_units(selection, 2, passage_texts=[DELIVERY])
+    assert [c.unit.text for c in chosen] == [best.unit.text, after.unit.text]
+    assert chosen_units(selection, 1, passage_texts=[DELIVERY]) == [best]  # one unit allowed
+    assert chosen_units(selection, 2) == [best]  # no passage text: nothing to check the paragraph on
+    # across a heading (a new paragraph) nothing joins
+    selection = Selection([after, other, best], 0.08, 1.0)
+    assert chosen_units(selection, 2, passage_texts=[DELIVERY]) == [after]

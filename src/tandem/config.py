@@ -121,6 +121,11 @@ class Settings(BaseSettings):
     selector_model: Path | None = Field(
         None, description="An evidence selector model file (.npz) instead of the shipped one."
     )
+    selector_cross: bool = Field(
+        False,
+        description="Re-read the selector's best units with the question by its cross-encoder (a LoRA "
+        "adapter on the bundled encoder) and combine the scores.",
+    )
     evidence_units: int = Field(2, ge=1, le=5, description="Most units an answer is built from.")
     max_question_chars: int = Field(2000, ge=10)
     input_guard: bool = Field(True, description="Check questions for prompt injection and PII first.")

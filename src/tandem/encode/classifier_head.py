@@ -22,7 +22,12 @@ class EncoderClassifier:
     """Tokenizer + transformer (optionally with a merged LoRA adapter) + linear head, on torch."""
 
     def __init__(
-        self, files: EncoderFiles, n_labels: int, threads: int = 1, attention: str | None = None
+        self,
+        files: EncoderFiles,
+        n_labels: int,
+        threads: int = 1,
+        attention: str | None = None,
+        max_tokens: int = MAX_TOKENS,
     ) -> None:
         import torch
         from transformers import AutoModel, AutoTokenizer
@@ -33,6 +38,7 @@ class EncoderClassifier:
         torch.set_num_threads(threads)
         self.torch = torch
         self.files = files
+        self.max_tokens = max_tokens  # longer texts are truncated (a question-unit pair needs more)
         self.tokenizer = AutoTokenizer.from_pretrained(str(files.path), local_files_only=True)
         extra: dict[str, Any] = {"attn_implementation": attention} if attention else {}
         self.encoder: Any = AutoModel.from_pretrained(str(files.path), local_files_only=True, **extra)
@@ -74,7 +80,7 @@ class EncoderClassifier:
 
     def embed(self, texts: list[str]) -> Any:
         batch = self.tokenizer(
-            texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
+            texts, padding=True, truncation=True, max_length=self.max_tokens, return_tensors="pt"
         )
         hidden = self.encoder(**batch).last_hidden_state
         mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)

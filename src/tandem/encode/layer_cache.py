@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from tandem.encode.classifier_head import MAX_TOKENS, EncoderClassifier
+from tandem.encode.classifier_head import EncoderClassifier
 
 
 def transformer_of(encoder: Any) -> Any:
@@ -42,7 +42,7 @@ class LowerLayerCache:
                     [texts[i] for i in rows],
                     padding=True,
                     truncation=True,
-                    max_length=MAX_TOKENS,
+                    max_length=model.max_tokens,
                     return_tensors="pt",
                 )
                 hidden = self.bert.embeddings(

@@ -53,6 +53,7 @@ class ServedEncoder:
         adapter: Path | None,
         threads: int = 1,
         cache_prefix: str = "router",
+        max_tokens: int = MAX_TOKENS,
     ) -> None:
         from tokenizers import Tokenizer
 
@@ -66,7 +67,7 @@ class ServedEncoder:
         self.model_id = encoder_files.model_id
         self.session = onnx_session(model_path, threads)
         self.tokenizer = Tokenizer.from_file(str(encoder_files.tokenizer_file))
-        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.tokenizer.enable_truncation(max_tokens)
         self.tokenizer.enable_padding()
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:

@@ -117,7 +117,10 @@ class AnswerFlow:
                 yield from self.single(self.finish(ABSTAIN_TEXT, [], "no_answering_evidence", "abstained"))
                 return
             selected = chosen_units(
-                selection, self.settings.evidence_units, question_type(self.question) == "steps"
+                selection,
+                self.settings.evidence_units,
+                question_type(self.question) == "steps",
+                [p.chunk.text for p in self.passages[: self.settings.selector_passages]],
             )
             if self.settings.prefer_quotes:
                 yield from self.single(self.quote_selected(selected, "selected"))

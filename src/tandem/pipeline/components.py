@@ -20,6 +20,7 @@ from tandem.index.vector_store import VectorStoreConfig
 from tandem.retrieve.hybrid import HybridRetriever
 from tandem.route.router import Router
 from tandem.route.tickets import TicketStore
+from tandem.select.cross import CrossScorer
 from tandem.select.model import SelectorModel
 from tandem.select.selector import EvidenceSelector
 from tandem.storage.open import open_store
@@ -111,7 +112,8 @@ class Components:
         if self._selector is None:
             path = self.settings.selector_model
             model = SelectorModel.load(path) if path else SelectorModel.load()
-            self._selector = EvidenceSelector(self.encoder, model)
+            cross = CrossScorer.bundled() if self.settings.selector_cross else None
+            self._selector = EvidenceSelector(self.encoder, model, cross)
         return self._selector
 
     @property

@@ -1,13 +1,17 @@
 """From the selector's choice to what the answer is built from: quoted units, or evidence passages
 for the decoder to write from.
 
-The extractive answer is the best unit, with the next unit of the same passage when the selector
-rates it nearly as high (a fact often spans two lines); each citation carries the exact span
-(start/end in the cited passage's text) it came from.
+The extractive answer is the best unit, with another unit of the same passage when the selector
+rates it nearly as high, or else the sentence that follows the best one in the same paragraph when
+both are short (a fact often spans two sentences: "If nobody is home, the driver leaves a card." is
+followed by how long the depot keeps the bike); each citation carries the exact span (start/end in
+the cited passage's text) it came from.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import replace
 
 from tandem.answer import Citation
@@ -15,11 +19,38 @@ from tandem.retrieve.passage import Passage
 from tandem.select.selector import ScoredUnit, Selection
 
 SECOND_UNIT_RATIO = 0.8  # a second unit joins when its probability is at least this share of the best
+CONTINUATION_CHARS = 320  # the best sentence and the one after it, together at most this long
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n|^\s*#|\n\s*[-*|#]|\n\s*\d+[.)]\s", re.M)
 
 
-def chosen_units(selection: Selection, limit: int, steps: bool = False) -> list[ScoredUnit]:
+def continuation(best: ScoredUnit, ranked: Sequence[ScoredUnit], passage_text: str) -> ScoredUnit | None:
+    """The sentence right after `best` in the same paragraph, when both are sentences and short
+    together; None otherwise (a new paragraph, heading or list starts, or nothing follows)."""
+    if best.unit.kind != "sentence":
+        return None
+    after = [
+        s
+        for s in ranked
+        if s.passage_index == best.passage_index
+        and s.unit.kind == "sentence"
+        and s.unit.start >= best.unit.end
+    ]
+    if not after:
+        return None
+    following = min(after, key=lambda s: s.unit.start)
+    if _PARAGRAPH_BREAK.search(passage_text[best.unit.end : following.unit.start]):
+        return None
+    if len(best.unit.text) + len(following.unit.text) > CONTINUATION_CHARS:
+        return None
+    return following
+
+
+def chosen_units(
+    selection: Selection, limit: int, steps: bool = False, passage_texts: Sequence[str] = ()
+) -> list[ScoredUnit]:
     """The best unit, then up to `limit - 1` more from the same passage that clear the threshold
-    and SECOND_UNIT_RATIO of the best, none overlapping another; in reading order.
+    and SECOND_UNIT_RATIO of the best, none overlapping another; when none does and the passage
+    texts are given, the best sentence's `continuation`; in reading order.
 
     For a how-to question (`steps`), a whole list that scores nearly as high as the best unit is
     chosen instead: the steps are the answer, not the one sentence that sounds most like it.
@@ -43,6 +74,10 @@ def chosen_units(selection: Selection, limit: int, steps: bool = False) -> list[
         if any(scored.unit.start < c.unit.end and c.unit.start < scored.unit.end for c in chosen):
             continue
         chosen.append(scored)
+    if len(chosen) == 1 < limit and best.passage_index < len(passage_texts):
+        following = continuation(best, selection.ranked, passage_texts[best.passage_index])
+        if following is not None:
+            chosen.append(following)
     return sorted(chosen, key=lambda s: s.unit.start)
 
 

@@ -6,7 +6,8 @@
 
 Units are cut from the passages (`passage_units`), embedded in one batch (their vectors are cached
 per passage text, so a passage seen before costs nothing), described by `unit_features` and scored
-by the trained `SelectorModel`.
+by the trained `SelectorModel`. With a `CrossScorer`, the units that model ranks best are read again
+with the question by the cross-encoder, and the two scores combined (`cross.py`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 
 from tandem.encode import Encoder
 from tandem.index.lexical import LexicalIndex, terms
+from tandem.select.cross import CROSS_UNITS, CrossScorer, pair_text
 from tandem.select.features import QuestionView, feature_matrix, unit_features
 from tandem.select.model import SelectorModel
 from tandem.select.units import Unit, passage_units
@@ -155,13 +157,30 @@ class UnitCache:
 class EvidenceSelector:
     """Scores the units of retrieved passages with the bundled encoder and a trained model."""
 
-    def __init__(self, encoder: Encoder, model: SelectorModel) -> None:
+    def __init__(self, encoder: Encoder, model: SelectorModel, cross: CrossScorer | None = None) -> None:
         self.units = UnitCache(encoder)
         self.model = model
+        self.cross = cross
 
     @property
     def version(self) -> str:
-        return self.model.version
+        return (
+            self.model.version if self.cross is None else f"{self.model.version}+cross-{self.cross.version}"
+        )
+
+    @property
+    def threshold(self) -> float:
+        return self.model.threshold if self.cross is None else self.cross.head.threshold
+
+    def _reread(self, question: str, units: list[Unit], probability: np.ndarray) -> np.ndarray:
+        """The first stage's best units re-read by the cross-encoder; every unit's combined
+        probability (the others are combined with the lowest cross logit seen)."""
+        assert self.cross is not None
+        top = np.argsort(-probability, kind="stable")[:CROSS_UNITS]
+        logits = self.cross.logits([pair_text(question, units[i]) for i in top])
+        cross = np.full(len(probability), float(logits.min()), np.float32)
+        cross[top] = logits
+        return self.cross.head.combined(probability, cross)
 
     def select(
         self,
@@ -178,10 +197,12 @@ class EvidenceSelector:
         groups = self.units.prepare([(text, context) for text, context, _ in passages])
         rows, where = feature_rows(view, query_vector, groups, [score for _, _, score in passages], idf)
         if not rows:
-            return Selection([], self.model.threshold, (time.perf_counter() - started) * 1000)
+            return Selection([], self.threshold, (time.perf_counter() - started) * 1000)
         probability = self.model.probability(feature_matrix(rows))
+        if self.cross is not None:
+            probability = self._reread(view.text, [unit for unit, _, _ in where], probability)
         ranked = [
             ScoredUnit(unit, p, float(probability[i]), cosine) for i, (unit, p, cosine) in enumerate(where)
         ]
         ranked.sort(key=lambda s: (-s.probability, s.passage_index, s.unit.start))
-        return Selection(ranked, self.model.threshold, (time.perf_counter() - started) * 1000)
+        return Selection(ranked, self.threshold, (time.perf_counter() - started) * 1000)

@@ -15,7 +15,7 @@ import random
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -95,7 +95,8 @@ class Candidate:
     question: str
     features: np.ndarray
     labels: np.ndarray
-    group: str  # "answerable" | "removed"
+    group: str  # "answerable" | "removed" | "swapped" | "off_topic"
+    units: list[Unit] = field(default_factory=list)  # per row (for the cross-encoder's combiner)
 
 
 class FeatureBuilder:
@@ -198,8 +199,8 @@ def squad_candidates(
             scores = np.where(articles == q.article, -np.inf, paragraph_vectors @ question_vectors[qi])
             picked = [int(p) for p in np.argsort(-scores)[: NEGATIVE_PASSAGES + 1]]
             passages = [(corpus.texts[p], corpus.titles[p], float(scores[p])) for p in picked]
-            rows, _ = builder.rows(q.question, question_vectors[qi], passages, without[q.article])
-            yield Candidate(q.question, feature_matrix(rows), np.zeros(len(rows), np.float32), "off_topic")
+            rows, where = builder.rows(q.question, question_vectors[qi], passages, without[q.article])
+            yield _negative(q.question, rows, where, "off_topic")
         q = corpus.questions[qi]
         vector = question_vectors[qi]
         same = np.array(by_article[q.article])
@@ -216,18 +217,27 @@ def squad_candidates(
         labels = np.array([p == gold and hits.get(id(u), False) for u, p, _ in where], dtype=np.float32)
         if labels.sum() == 0:
             continue  # the answer span crosses units: no clean label
-        yield Candidate(q.question, feature_matrix(rows), labels, "answerable")
+        yield Candidate(q.question, feature_matrix(rows), labels, "answerable", [u for u, _, _ in where])
         if qi in swapped:
             other_question, other_vector = swapped[qi]
-            rows, _ = builder.rows(other_question, other_vector, passages)
-            yield Candidate(other_question, feature_matrix(rows), np.zeros(len(rows), np.float32), "swapped")
+            rows, where = builder.rows(other_question, other_vector, passages)
+            yield _negative(other_question, rows, where, "swapped")
         if with_removed:
             removed = without_answer(corpus.texts[q.paragraph], q)
             if removed is None:
                 continue
             passages[gold] = (removed, corpus.titles[q.paragraph], passages[gold][2])
-            rows, _ = builder.rows(q.question, vector, passages)
-            yield Candidate(q.question, feature_matrix(rows), np.zeros(len(rows), np.float32), "removed")
+            rows, where = builder.rows(q.question, vector, passages)
+            yield _negative(q.question, rows, where, "removed")
+
+
+def _negative(
+    question: str, rows: list[list[float]], where: list[tuple[Unit, int, float]], group: str
+) -> Candidate:
+    """A candidate that no unit answers."""
+    return Candidate(
+        question, feature_matrix(rows), np.zeros(len(rows), np.float32), group, [u for u, _, _ in where]
+    )
 
 
 def fit(
@@ -370,14 +380,14 @@ def support_candidates(
         labels = np.array([p == gold_index and hits.get(id(u), False) for u, p, _ in where], np.float32)
         if not labels.any():
             continue
-        out.append(Candidate(r["question"], feature_matrix(rows), labels, "answerable"))
+        out.append(
+            Candidate(r["question"], feature_matrix(rows), labels, "answerable", [u for u, _, _ in where])
+        )
         if with_removed:
             cut = (r["section"][:start] + r["section"][end:]).strip()
             if not cut:
                 continue
             passages[gold_index] = (cut, gold[1], passages[gold_index][2])
-            rows, _ = builder.rows(r["question"], vector, passages)
-            out.append(
-                Candidate(r["question"], feature_matrix(rows), np.zeros(len(rows), np.float32), "removed")
-            )
+            rows, where = builder.rows(r["question"], vector, passages)
+            out.append(_negative(r["question"], rows, where, "removed"))
     return out
