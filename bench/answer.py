@@ -89,8 +89,9 @@ def selector_curve(rows: list[dict], split: str) -> dict[str, dict]:
     """Replay a run made with no selector threshold: the correctness table's rates for `split` at
     each threshold (a row whose best unit scores below it counts as abstained)."""
     curve = {}
-    for step in range(0, 21):
-        threshold = round(0.01 * step, 2)
+    for threshold in [round(0.01 * step, 2) for step in range(21)] + [
+        round(0.05 * step, 2) for step in range(5, 19)
+    ]:
 
         def gated(r: dict, t: float = threshold) -> dict:
             below = r["selector_best"] is not None and r["selector_best"] < t

@@ -71,6 +71,9 @@ def main() -> None:
     )
     parser.add_argument("--kb", type=Path, default=ROOT / "examples" / "demo-kb")
     parser.add_argument("--model", type=Path, help="a selector model file (default: the shipped one)")
+    parser.add_argument(
+        "--cross", action="store_true", help="with the cross-encoder stage (settings: selector_cross)"
+    )
     parser.add_argument("--split", choices=("dev", "test", "all"), default="dev")
     parser.add_argument("--depth", type=int, default=5, help="passages whose units are scored")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "selector.json")
@@ -79,7 +82,9 @@ def main() -> None:
     lines = (args.kb / "questions.jsonl").read_text().splitlines()
     questions = [json.loads(x) for x in lines if x.strip()]
     questions = [q for q in questions if args.split == "all" or q.get("split") == args.split]
-    settings = Settings.load(None, trace=False, input_guard=False, selector_model=args.model)
+    settings = Settings.load(
+        None, trace=False, input_guard=False, selector_model=args.model, selector_cross=args.cross
+    )
     with tempfile.TemporaryDirectory() as scratch:
         bot = Tandem(Path(scratch) / "index", settings)
         bot.ingest([args.kb / "docs"])

@@ -241,6 +241,7 @@ def ask_all(bot: Tandem, questions: list[Question], label: str) -> list[dict]:
                 "contains_gold": bool(contains_reference(text, q.answers)) and not answer.abstained,
                 "correct": answer_correct(text, answer.abstained, cited, [q.doc_id], references=q.answers),
                 "total_ms": answer.timings.get("total_ms"),
+                "selector_best": (answer.diagnostics.get("units") or [{}])[0].get("probability"),
             }
         )
         if n % 10 == 0 or n == len(questions):
@@ -311,6 +312,27 @@ def render(result: dict) -> str:
     return "\n".join(lines)
 
 
+def selector_curve(full_rows: list[dict], removed_rows: list[dict]) -> list[dict]:
+    """Replay a run made with no selector threshold (`--selector-curve`): at each threshold, an
+    answer whose best unit scores below it counts as abstained."""
+
+    def below(row: dict, threshold: float) -> bool:
+        return row["abstained"] or (row["selector_best"] is not None and row["selector_best"] < threshold)
+
+    curve = []
+    for threshold in [round(0.02 * step, 2) for step in range(16)] + [0.4, 0.5, 0.6]:
+        curve.append(
+            {
+                "threshold": threshold,
+                "correct": sum(r["correct"] and not below(r, threshold) for r in full_rows) / len(full_rows),
+                "answerable_abstained": sum(below(r, threshold) for r in full_rows) / len(full_rows),
+                "removed_abstained": sum(below(r, threshold) for r in removed_rows)
+                / max(len(removed_rows), 1),
+            }
+        )
+    return curve
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -326,6 +348,11 @@ def main() -> None:
         help="keep the indexes in DIR/full and DIR/removed and reuse them (default: temp, rebuilt)",
     )
     parser.add_argument("--skip-removed", action="store_true", help="part 1 only")
+    parser.add_argument(
+        "--selector-curve",
+        action="store_true",
+        help="answer with no selector threshold and print the rates at each threshold instead",
+    )
     args = parser.parse_args()
     if not (args.data / "dev-v1.1.json").is_file():
         sys.exit(f"SQuAD dev not found at {args.data}: pass --data")
@@ -333,6 +360,8 @@ def main() -> None:
     started = time.perf_counter()
     loadavg_start = os.getloadavg()
     settings = Settings.load(None).model_copy(update={"trace": False})
+    if args.selector_curve:
+        settings = settings.model_copy(update={"selector_threshold": 0.0})
     records, texts, questions = load_squad(args.data)
     chosen = sample_questions(questions, args.questions, args.seed)
     print(
@@ -435,6 +464,14 @@ def main() -> None:
     result["stages_s"] = {k: round(v, 1) for k, v in stages.items()}
     result["machine"]["loadavg_end"] = os.getloadavg()
     result["rows"] = full_rows
+    if args.selector_curve:
+        result["selector_curve"] = selector_curve(full_rows, result.get("removed_rows", []))
+        print("threshold  correct  answerable abstained  removed abstained")
+        for point in result["selector_curve"]:
+            print(
+                f"{point['threshold']:9.2f}  {point['correct']:7.3f}  {point['answerable_abstained']:20.3f}  "
+                f"{point['removed_abstained']:17.3f}"
+            )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(f"wrote {args.out}", file=sys.stderr)

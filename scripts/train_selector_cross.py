@@ -1,6 +1,6 @@
 """Train the evidence selector's cross-encoder (second stage) and its combiner with the first stage.
 
-    python scripts/train_selector_cross.py [--questions 3000] [--combiner-questions 800]
+    python scripts/train_selector_cross.py [--questions 2500] [--combiner-questions 800]
                                            [--epochs 2] [--budget-s 1200] [--threads 2]
 
 Writes `src/tandem/select/data/cross_adapter/` (LoRA on the bundled encoder's upper layers) and
@@ -121,7 +121,7 @@ def main() -> None:
     )
     parser.add_argument("--data", type=Path, default=SQUAD)
     parser.add_argument("--support", type=Path, default=SUPPORT_PAIRS)
-    parser.add_argument("--questions", type=int, default=3000, help="SQuAD questions for the adapter")
+    parser.add_argument("--questions", type=int, default=2500, help="SQuAD questions for the adapter")
     parser.add_argument("--combiner-questions", type=int, default=800)
     parser.add_argument("--dev-questions", type=int, default=400)
     parser.add_argument("--epochs", type=int, default=2)
@@ -217,6 +217,7 @@ def main() -> None:
         }
         if args.threshold is not None:
             info["threshold_chosen_on_development_data"] = round(threshold, 4)
+            info["threshold_source"] = "given with --threshold"
             threshold = args.threshold
         head = CrossHead(weight, bias, combine, threshold, info)
         if args.adapter_out.exists():

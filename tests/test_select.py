@@ -239,3 +239,49 @@ def test_the_sentence_after_the_best_joins_it_within_its_paragraph() -> None:
     # across a heading (a new paragraph) nothing joins
     selection = Selection([after, other, best], 0.08, 1.0)
     assert chosen_units(selection, 2, passage_texts=[DELIVERY]) == [after]
+
+
+def test_a_missing_or_corrupt_cross_encoder_file_is_a_clear_error(tmp_path: Path) -> None:
+    from tandem.select.cross import CrossHead, CrossScorer
+
+    with pytest.raises(ModelError, match=r"cross_head\.npz is missing.*train_selector_cross"):
+        CrossHead.load(tmp_path / "cross_head.npz")
+    (tmp_path / "cross_head.npz").write_bytes(b"not an npz file")
+    with pytest.raises(ModelError, match="unreadable"):
+        CrossHead.load(tmp_path / "cross_head.npz")
+    head = CrossHead(np.zeros((2, 384), np.float32), np.zeros(2, np.float32), np.zeros(3, np.float32), 0.5)
+    with pytest.raises(ModelError, match=r"adapter .*missing"):
+        CrossScorer(head, tmp_path / "no-adapter")
+
+
+def test_the_combiner_raises_the_probability_with_the_cross_logit() -> None:
+    from tandem.select.cross import CrossHead
+
+    head = CrossHead(
+        np.zeros((2, 4), np.float32), np.zeros(2, np.float32), np.array([1.0, 0.5, 0.0], np.float32), 0.5
+    )
+    low, high = head.combined(np.array([0.3, 0.3]), np.array([-2.0, 2.0]))
+    assert low < 0.3 < high
+
+
+@pytest.fixture(scope="module")
+def cross_selector(encoder):
+    from tandem.select.cross import CrossScorer
+    from tandem.select.selector import EvidenceSelector
+
+    return EvidenceSelector(encoder, SelectorModel.load(), CrossScorer.bundled())
+
+
+@pytest.mark.slow
+def test_the_cross_encoder_stage_ranks_the_answer_first_and_abstains_when_it_is_gone(
+    cross_selector, encoder
+) -> None:
+    question = "How long is the motor covered?"
+    vector = encoder.encode([question])[0]
+    selection = cross_selector.select(question, vector, [(WARRANTY, "Warranty", 0.6)])
+    assert selection.best is not None and "motor" in selection.best.unit.text and selection.answers
+    assert cross_selector.version.startswith("selector-") and "+cross-" in cross_selector.version
+    without = WARRANTY.replace("The motor and the battery are covered for 2 years. ", "")
+    gone = cross_selector.select(question, vector, [(without, "Warranty", 0.6)])
+    assert gone.best is not None and not gone.answers, gone.best
+    assert gone.best.probability < selection.best.probability

@@ -122,7 +122,7 @@ class Settings(BaseSettings):
         None, description="An evidence selector model file (.npz) instead of the shipped one."
     )
     selector_cross: bool = Field(
-        False,
+        True,
         description="Re-read the selector's best units with the question by its cross-encoder (a LoRA "
         "adapter on the bundled encoder) and combine the scores.",
     )
