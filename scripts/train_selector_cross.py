@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import random
 import shutil
 import sys
@@ -165,6 +166,9 @@ def main() -> None:
         for extra in folder.iterdir():
             if extra.name not in ("adapter_model.safetensors", "adapter_config.json"):
                 extra.unlink()
+        config = json.loads((folder / "adapter_config.json").read_text())
+        config["base_model_name_or_path"] = resolve_encoder(BUNDLED_ENCODER).model_id  # no local path
+        (folder / "adapter_config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
         weight = model.head.weight.detach().float().numpy()
         bias = model.head.bias.detach().float().numpy()
         adapter_sha = hashlib.sha256((folder / "adapter_model.safetensors").read_bytes()).hexdigest()
