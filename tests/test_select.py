@@ -285,3 +285,26 @@ def test_the_cross_encoder_stage_ranks_the_answer_first_and_abstains_when_it_is_
     gone = cross_selector.select(question, vector, [(without, "Warranty", 0.6)])
     assert gone.best is not None and not gone.answers, gone.best
     assert gone.best.probability < selection.best.probability
+
+
+def test_a_unit_about_another_model_is_not_an_answer_about_this_one() -> None:
+    from tandem.select.features import about_another_code, model_codes
+
+    asked = frozenset(model_codes("How much does the Cargo K3 weigh with the second battery fitted?"))
+    assert asked == {"K3"}
+    assert about_another_code(
+        asked, "17.8 kg including the battery.", "faq > How much does the Fold F1 weigh?"
+    )
+    assert not about_another_code(asked, "Weight: 36.5 kg", "Pedalwise Cargo K3 > Key specifications")
+    # a code in the unit's own text (a charger's model number) is not what the unit is about
+    assert not about_another_code(
+        frozenset({"F1"}), "Fast Charger 6A (model PW-CH6), sold separately.", "Batteries and chargers"
+    )
+    assert not about_another_code(frozenset(), "anything", "faq > How much does the Fold F1 weigh?")
+    assert model_codes("error e07, 2FA, IPX5 and PW-CH4") == {"E07", "IPX5", "CH4"}
+
+
+@pytest.mark.slow
+def test_a_question_about_one_product_is_not_answered_with_anothers_spec(demo_bot) -> None:
+    answer = demo_bot.ask("How much does the Cargo K3 weigh with the second battery fitted?")
+    assert "17.8 kg" not in answer.text, answer.to_dict()  # the Fold F1's weight

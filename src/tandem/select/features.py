@@ -141,6 +141,28 @@ def question_type(question: str) -> str:
     return "yesno" if _YES_NO.match(question) else "other"
 
 
+MODEL_CODE = re.compile(
+    r"\b[A-Za-z]{1,3}-?\d{1,4}[A-Za-z]?\b"
+)  # K3, F1, E07, PW-CH4's CH4: a product or code
+
+
+def model_codes(text: str) -> set[str]:
+    """Letter-and-digit codes (model names, error codes), uppercased, hyphen dropped: "k3" and "K3"
+    are the same product, "E07" and "E09" two different errors."""
+    return {m.upper().replace("-", "") for m in MODEL_CODE.findall(text) if not m[0].isdigit()}
+
+
+def about_another_code(question_codes: frozenset[str], unit_text: str, unit_context: str) -> bool:
+    """True when the question names codes and the unit's context (title, headings, FAQ question:
+    what the unit is about) names others and none asked: the Fold F1's weight for a question about
+    the Cargo K3. Codes in the unit's own text (a charger's model number) do not count, unless it
+    names the code asked."""
+    if not question_codes:
+        return False
+    about = model_codes(unit_context)
+    return bool(about) and not (about & question_codes) and not (model_codes(unit_text) & question_codes)
+
+
 def names_in(text: str) -> set[str]:
     """Capitalised words and model codes ("K3", "Care+", "Fairpay"), lowercased: what a question is
     specifically about."""
@@ -156,12 +178,20 @@ class QuestionView:
     qtype: str
     names: frozenset[str]
     unknown_share: float = 0.0  # share of the terms that no indexed passage contains
+    codes: frozenset[str] = frozenset()  # model and error codes it names (`model_codes`)
 
     @classmethod
     def of(cls, question: str, vocabulary: set[str] | None = None) -> QuestionView:
         words = frozenset(terms([question])[0])
         unknown = len(words - vocabulary) / len(words) if vocabulary is not None and words else 0.0
-        return cls(question, words, question_type(question), frozenset(names_in(question)), unknown)
+        return cls(
+            question,
+            words,
+            question_type(question),
+            frozenset(names_in(question)),
+            unknown,
+            frozenset(model_codes(question)),
+        )
 
 
 def _share(needed: frozenset[str], have: set[str], weight: dict[str, float] | None = None) -> float:

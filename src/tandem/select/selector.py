@@ -22,11 +22,12 @@ import numpy as np
 from tandem.encode import Encoder
 from tandem.index.lexical import LexicalIndex, terms
 from tandem.select.cross import CROSS_UNITS, CrossScorer, pair_text
-from tandem.select.features import QuestionView, feature_matrix, unit_features
+from tandem.select.features import QuestionView, about_another_code, feature_matrix, unit_features
 from tandem.select.model import SelectorModel
 from tandem.select.units import Unit, passage_units
 
 MAX_QUESTION_CHARS = 2000  # what the selector reads of a longer question
+CODE_MISMATCH = 0.25  # probability factor for a unit about another model or error code than asked
 CACHE_PASSAGES = 4096
 
 
@@ -172,11 +173,13 @@ class EvidenceSelector:
     def threshold(self) -> float:
         return self.model.threshold if self.cross is None else self.cross.head.threshold
 
-    def _reread(self, question: str, units: list[Unit], probability: np.ndarray) -> np.ndarray:
-        """The first stage's best units re-read by the cross-encoder; every unit's combined
-        probability (the others are combined with the lowest cross logit seen)."""
+    def _reread(
+        self, question: str, units: list[Unit], probability: np.ndarray, penalty: np.ndarray
+    ) -> np.ndarray:
+        """The first stage's best units (by probability x penalty) re-read by the cross-encoder;
+        every unit's combined probability (the others are combined with the lowest cross logit seen)."""
         assert self.cross is not None
-        top = np.argsort(-probability, kind="stable")[:CROSS_UNITS]
+        top = np.argsort(-probability * penalty, kind="stable")[:CROSS_UNITS]
         logits = self.cross.logits([pair_text(question, units[i]) for i in top])
         cross = np.full(len(probability), float(logits.min()), np.float32)
         cross[top] = logits
@@ -199,8 +202,13 @@ class EvidenceSelector:
         if not rows:
             return Selection([], self.threshold, (time.perf_counter() - started) * 1000)
         probability = self.model.probability(feature_matrix(rows))
+        units = [unit for unit, _, _ in where]
+        penalty = np.array(
+            [CODE_MISMATCH if about_another_code(view.codes, u.text, u.context) else 1.0 for u in units]
+        )
         if self.cross is not None:
-            probability = self._reread(view.text, [unit for unit, _, _ in where], probability)
+            probability = self._reread(view.text, units, probability, penalty)
+        probability = probability * penalty
         ranked = [
             ScoredUnit(unit, p, float(probability[i]), cosine) for i, (unit, p, cosine) in enumerate(where)
         ]
