@@ -112,7 +112,9 @@ class Components:
         if self._selector is None:
             path = self.settings.selector_model
             model = SelectorModel.load(path) if path else SelectorModel.load()
-            cross = CrossScorer.bundled(self.settings.encoder_threads) if self.settings.selector_cross else None
+            cross = (
+                CrossScorer.bundled(self.settings.encoder_threads) if self.settings.selector_cross else None
+            )
             self._selector = EvidenceSelector(self.encoder, model, cross)
         return self._selector
 
