@@ -70,6 +70,11 @@ class Settings(BaseSettings):
 
     generator: str = Field("smollm2-135m", description="Bundled GGUF model or a .gguf path.")
     generator_threads: int = Field(2, ge=1, le=64)
+    generator_adaptive_threads: bool = Field(
+        True,
+        description="Decode with fewer than generator_threads while other tasks hold the cores (llama.cpp's "
+        "threads wait for each other: one busy core made 2 threads 2.4x slower than 1).",
+    )
     generator_url: str | None = Field(
         None, description="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1; none: run in process."
     )

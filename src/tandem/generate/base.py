@@ -26,6 +26,7 @@ class GenerationStats:
     first_token_ms: float = 0.0
     total_ms: float = 0.0
     finish_reason: str = ""
+    threads: int = 0  # decode threads used (in-process llama.cpp), 0 when not known
 
     @property
     def decode_tokens_per_s(self) -> float:
@@ -71,4 +72,9 @@ def load_generator(settings: Settings) -> Generator:
         )
     from tandem.generate.llamacpp import LlamaCppGenerator
 
-    return LlamaCppGenerator(settings.generator, settings.generator_threads, settings.context_tokens)
+    return LlamaCppGenerator(
+        settings.generator,
+        settings.generator_threads,
+        settings.context_tokens,
+        settings.generator_adaptive_threads,
+    )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, cast
 
 from tandem.errors import ModelError
 from tandem.generate.base import GenerationStats
+from tandem.generate.threads import decode_threads, runnable_tasks
 
 if TYPE_CHECKING:
     from llama_cpp.llama_types import (
@@ -49,7 +50,9 @@ class LlamaCppGenerator:
 
     backend = "llama.cpp"
 
-    def __init__(self, name: str, threads: int = 2, context_tokens: int = 2048) -> None:
+    def __init__(
+        self, name: str, threads: int = 2, context_tokens: int = 2048, adaptive_threads: bool = True
+    ) -> None:
         path, self.model_id = resolve_gguf(name)
         from llama_cpp import Llama
 
@@ -65,7 +68,20 @@ class LlamaCppGenerator:
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"cannot load GGUF model {path}: {exc}") from None
         self.context_tokens = context_tokens
+        self.threads = threads  # the most a decode uses
+        self.adaptive_threads = adaptive_threads  # fewer while other tasks hold cores (threads.py)
+        self._threads_now = threads
         self._lock = threading.Lock()
+
+    def _choose_threads(self) -> int:
+        """Set the context's thread count for the next decode (see `threads.decode_threads`)."""
+        wanted = (
+            decode_threads(self.threads, runnable=runnable_tasks()) if self.adaptive_threads else self.threads
+        )
+        if wanted != self._threads_now:
+            self.llm._ctx.set_n_threads(wanted, wanted)
+            self._threads_now = wanted
+        return wanted
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode(), add_bos=False, special=True))
@@ -83,6 +99,7 @@ class LlamaCppGenerator:
         stats = stats if stats is not None else GenerationStats()
         started = time.perf_counter()
         with self._lock:
+            stats.threads = self._choose_threads()
             self.llm.reset()
             # stream=True: an iterator of chunks (the stubs return a union with the non-streamed response)
             chunks = cast(
