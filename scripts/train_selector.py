@@ -40,26 +40,20 @@ from tandem.select.train import (
     choose_threshold,
     corpus_idf,
     fit,
+    is_development_article,
+    is_training_article,
     load_squad,
     question_scores,
     sample_questions,
     squad_candidates,
+    stored_threshold,
     summary,
-    support_candidates,
 )
+from tandem.select.train_support import support_candidates
 
 ROOT = Path(__file__).resolve().parents[1]
 SUPPORT_PAIRS = ROOT / "data" / "selector" / "support_pairs.jsonl"
 SQUAD = ROOT.parent / "shared" / "data" / "squad-dev" / "dev-v1.1.json"
-
-
-def is_training_article(i: int) -> bool:
-    return i % 3 != 2
-
-
-def is_development_article(i: int) -> bool:
-    """Every fifth training article (by its position among the training articles)."""
-    return is_training_article(i) and ((i // 3) * 2 + i % 3) % 5 == 4
 
 
 def squad_parts(args: argparse.Namespace) -> dict[str, list[Candidate]]:
@@ -225,10 +219,7 @@ def main() -> None:
         "seconds": round(time.perf_counter() - started, 1),
         "date": time.strftime("%Y-%m-%d"),
     }
-    if args.threshold is not None:
-        info["threshold_chosen_on_development_data"] = round(threshold, 4)
-        info["threshold_source"] = "given with --threshold"
-        threshold = args.threshold
+    threshold = stored_threshold(info, threshold, args.threshold)
     model = SelectorModel(layers, threshold, info=info)
     model.save(args.out)
     print(f"wrote {args.out} ({model.version}): hidden={hidden}, threshold {threshold:.3f}, "

@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from train_selector import SQUAD, SUPPORT_PAIRS  # the same data files (scripts/ is on the path)
 
 from tandem.encode import load_encoder
 from tandem.encode.classifier_head import EncoderClassifier
@@ -50,23 +51,13 @@ from tandem.select.train import (
     FeatureBuilder,
     choose_threshold,
     corpus_idf,
+    is_development_article,
+    is_training_article,
     load_squad,
     squad_candidates,
+    stored_threshold,
     summary,
 )
-
-ROOT = Path(__file__).resolve().parents[1]
-SUPPORT_PAIRS = ROOT / "data" / "selector" / "support_pairs.jsonl"
-SQUAD = ROOT.parent / "shared" / "data" / "squad-dev" / "dev-v1.1.json"
-
-
-def is_training_article(i: int) -> bool:
-    return i % 3 != 2
-
-
-def is_development_article(i: int) -> bool:
-    """Every fifth training article (by its position among them): as `train_selector.py` splits."""
-    return is_training_article(i) and ((i // 3) * 2 + i % 3) % 5 == 4
 
 
 def progress(stage: str, step: int, total: int) -> None:
@@ -219,10 +210,7 @@ def main() -> None:
             "seconds": round(time.perf_counter() - started, 1),
             "date": time.strftime("%Y-%m-%d"),
         }
-        if args.threshold is not None:
-            info["threshold_chosen_on_development_data"] = round(threshold, 4)
-            info["threshold_source"] = "given with --threshold"
-            threshold = args.threshold
+        threshold = stored_threshold(info, threshold, args.threshold)
         head = CrossHead(weight, bias, combine, threshold, info)
         if args.adapter_out.exists():
             shutil.rmtree(args.adapter_out)

@@ -22,7 +22,8 @@ from tandem.index.lexical import terms
 from tandem.select.cross import CROSS_UNITS, pair_text
 from tandem.select.features import COMMON_CAPITALISED, NAME
 from tandem.select.model import SelectorModel
-from tandem.select.train import SquadCorpus, _context, answering, inside_positive, is_support_development
+from tandem.select.train import SquadCorpus, answering
+from tandem.select.train_support import inside_positive, is_support_development, section_context
 from tandem.select.units import Unit, passage_units
 
 OWN_NEGATIVES = 3  # other units of the answer's own paragraph or section
@@ -123,7 +124,7 @@ def support_pairs(path: Path, development: bool, seed: int) -> Pairs:
         r = json.loads(line)
         if is_support_development(r["doc"]) != development:
             continue
-        own = passage_units(r["section"], _context(r["title"], r["heading"]))
+        own = passage_units(r["section"], section_context(r["title"], r["heading"]))
         start = r["section"].index(r["positive"])
         end = start + len(r["positive"])
         flags = inside_positive(own, start, end)
@@ -137,7 +138,9 @@ def support_pairs(path: Path, development: bool, seed: int) -> Pairs:
         for unit in _overlap_order(question_terms, outside, rng)[:OWN_NEGATIVES]:
             pairs.add(r["question"], unit, 0, "support-own")
         other_units = [
-            u for n in r["negatives"] for u in passage_units(n["section"], _context(r["title"], n["heading"]))
+            u
+            for n in r["negatives"]
+            for u in passage_units(n["section"], section_context(r["title"], n["heading"]))
         ]
         for unit in _overlap_order(question_terms, other_units, rng)[:OTHER_NEGATIVES]:
             pairs.add(r["question"], unit, 0, "support-other")

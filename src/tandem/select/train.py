@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import random
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -45,6 +44,16 @@ class SquadCorpus:
     texts: list[str]
     articles: list[int]  # per paragraph
     questions: list[SquadQuestion]
+
+
+def is_training_article(i: int) -> bool:
+    """SQuAD v1.1 dev articles at positions i % 3 != 2 train; the others are kept for evaluation."""
+    return i % 3 != 2
+
+
+def is_development_article(i: int) -> bool:
+    """Every fifth training article (by its position among the training articles)."""
+    return is_training_article(i) and ((i // 3) * 2 + i % 3) % 5 == 4
 
 
 def load_squad(path: Path, keep_article: Callable[[int], bool]) -> SquadCorpus:
@@ -200,7 +209,7 @@ def squad_candidates(
             picked = [int(p) for p in np.argsort(-scores)[: NEGATIVE_PASSAGES + 1]]
             passages = [(corpus.texts[p], corpus.titles[p], float(scores[p])) for p in picked]
             rows, where = builder.rows(q.question, question_vectors[qi], passages, without[q.article])
-            yield _negative(q.question, rows, where, "off_topic")
+            yield negative_candidate(q.question, rows, where, "off_topic")
         q = corpus.questions[qi]
         vector = question_vectors[qi]
         same = np.array(by_article[q.article])
@@ -221,17 +230,17 @@ def squad_candidates(
         if qi in swapped:
             other_question, other_vector = swapped[qi]
             rows, where = builder.rows(other_question, other_vector, passages)
-            yield _negative(other_question, rows, where, "swapped")
+            yield negative_candidate(other_question, rows, where, "swapped")
         if with_removed:
             removed = without_answer(corpus.texts[q.paragraph], q)
             if removed is None:
                 continue
             passages[gold] = (removed, corpus.titles[q.paragraph], passages[gold][2])
             rows, where = builder.rows(q.question, vector, passages)
-            yield _negative(q.question, rows, where, "removed")
+            yield negative_candidate(q.question, rows, where, "removed")
 
 
-def _negative(
+def negative_candidate(
     question: str, rows: list[list[float]], where: list[tuple[Unit, int, float]], group: str
 ) -> Candidate:
     """A candidate that no unit answers."""
@@ -296,6 +305,16 @@ def choose_threshold(scores: list[tuple[str, float, bool]], max_answerable_absta
     return float(answerable[min(at, len(answerable) - 1)])
 
 
+def stored_threshold(info: dict, chosen: float, given: float | None) -> float:
+    """The threshold to store: `given` (an operator's choice, with the one chosen on development
+    data kept in `info`) or `chosen`."""
+    if given is None:
+        return chosen
+    info["threshold_chosen_on_development_data"] = round(chosen, 4)
+    info["threshold_source"] = "given with --threshold"
+    return given
+
+
 def summary(scores: list[tuple[str, float, bool]], threshold: float) -> dict[str, float]:
     answerable = [(s, hit) for g, s, hit in scores if g == "answerable"]
     removed = [s for g, s, _ in scores if g == "removed"]
@@ -322,72 +341,3 @@ def sample_questions(corpus: SquadCorpus, n: int, seed: int) -> list[int]:
 
 
 __all__ = ["FEATURE_NAMES", "FeatureBuilder", "SquadCorpus", "choose_threshold", "fit", "load_squad"]
-
-
-# -- support-style documentation (MicrosoftDocs, CC BY 4.0; the repository's data/selector/README.md) --
-
-
-def _context(title: str, heading: str) -> str:
-    parts = [p for p in [title, *heading.split(" > ")] if p]
-    return " > ".join(dict.fromkeys(parts))
-
-
-def inside_positive(units: list[Unit], start: int, end: int) -> list[bool]:
-    """Units that lie inside the answering span and cover at least half of it (a list and not its
-    single items; a short FAQ answer whole); the first unit inside when none covers half."""
-    inside = [start <= u.start and u.end <= end for u in units]
-    covering = [i and (u.end - u.start) >= 0.5 * (end - start) for i, u in zip(inside, units, strict=True)]
-    if any(covering):
-        return covering
-    first = next((k for k, flag in enumerate(inside) if flag), None)
-    return [k == first for k in range(len(units))]
-
-
-def is_support_development(doc: str) -> bool:
-    """Every fifth article (by a stable hash of its path) is development data."""
-    return zlib.crc32(doc.encode()) % 5 == 0
-
-
-def support_candidates(
-    path: Path, encoder: Encoder, development: bool, with_removed: bool = True
-) -> list[Candidate]:
-    """Each question over its section and two other sections of its article (units inside the
-    answer are positive), and over the section with the answer cut out (all negative)."""
-    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    records = [r for r in records if is_support_development(r["doc"]) == development]
-    sections = [(r["section"], _context(r["title"], r["heading"])) for r in records]
-    for r in records:
-        sections += [(n["section"], _context(r["title"], n["heading"])) for n in r["negatives"]]
-    idf, vocabulary = corpus_idf([text for text, _ in dict.fromkeys(sections)])
-    builder = FeatureBuilder(encoder, idf, vocabulary)
-    builder.prepare(list(dict.fromkeys(sections)))
-    questions = encoder.encode([r["question"] for r in records], batch_size=128)
-    out = []
-    for r, vector in zip(records, questions, strict=True):
-        gold = (r["section"], _context(r["title"], r["heading"]))
-        others = [(n["section"], _context(r["title"], n["heading"])) for n in r["negatives"]]
-        texts = [f"{c}\n{t}" for t, c in [gold, *others]]
-        scores = encoder.encode(texts) @ vector
-        passages = sorted(
-            [(t, c, float(s)) for (t, c), s in zip([gold, *others], scores, strict=True)], key=lambda p: -p[2]
-        )
-        rows, where = builder.rows(r["question"], vector, passages)
-        start = r["section"].index(r["positive"])
-        end = start + len(r["positive"])
-        gold_index = [p[:2] for p in passages].index(gold)
-        gold_units = [u for u, p, _ in where if p == gold_index]
-        hits = dict(zip(map(id, gold_units), inside_positive(gold_units, start, end), strict=True))
-        labels = np.array([p == gold_index and hits.get(id(u), False) for u, p, _ in where], np.float32)
-        if not labels.any():
-            continue
-        out.append(
-            Candidate(r["question"], feature_matrix(rows), labels, "answerable", [u for u, _, _ in where])
-        )
-        if with_removed:
-            cut = (r["section"][:start] + r["section"][end:]).strip()
-            if not cut:
-                continue
-            passages[gold_index] = (cut, gold[1], passages[gold_index][2])
-            rows, where = builder.rows(r["question"], vector, passages)
-            out.append(_negative(r["question"], rows, where, "removed"))
-    return out
