@@ -28,6 +28,7 @@ LAYERS = [
     "guard",
     "ingest",
     "retrieve",
+    "converse",
     "answer",
     "select",
     "generate",

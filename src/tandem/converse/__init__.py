@@ -1,0 +1,1 @@
+"""Conversations: follow-up turns made standalone from the turns before them."""

@@ -1,0 +1,122 @@
+"""A follow-up question made standalone from the conversation before it, for retrieval and selection.
+
+"How much does the Trail T5 cost?" then "And the Fold F1?": searched alone, the second turn finds
+nothing about prices. Two cases, told apart by the words of the turn (no model call):
+
+- **Ellipsis with a new name** ("And the Fold F1?", "what about the K3"): the previous question is
+  asked again with the new name in place of the old one ("How much does the Fold F1 cost?").
+- **A reference back** ("how much does it cost?", "can I return that?", a short turn with no names
+  of its own): the previous turns' names and rarest content words are added to the turn.
+
+A turn that names things of its own and has enough words is a new topic and is left alone. The
+original turn is kept for the answer's text and the trace; only search and selection read the
+resolved one.
+
+>>> resolve("And the Fold F1?", ["How much does the Trail T5 cost?"]).question
+'How much does the Fold F1 cost?'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from tandem.index.lexical import terms
+
+_CONTINUES = re.compile(
+    r"^\s*(?:and|but|also|so|ok(?:ay)?,?\s+and|what about|how about|and what about|same for|what of)\b",
+    re.I,
+)
+_BACK_REFERENCE = re.compile(
+    r"\b(?:it|its|it's|itself|that|this|those|these|they|them|their|there|one|ones|same)\b", re.I
+)
+_NAME = re.compile(
+    r"(?<![.!?]\s)(?<!^)\b(?:[A-Z][a-z]+\+?\s+)?[A-Z][A-Za-z]*\d+[A-Za-z0-9]*\b|(?<=\w\s)[A-Z][a-z]+\+?"
+)
+_FUNCTION_WORDS = {
+    "a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at", "back", "be",
+    "been", "but", "by", "can", "could", "did", "do", "does", "doing", "for", "from", "get", "got", "had",
+    "has", "have", "how", "i", "if", "in", "into", "is", "it", "its", "just", "me", "mine", "more", "much",
+    "my", "need", "no", "not", "now", "of", "ok", "okay", "on", "one", "or", "please", "same", "should",
+    "so", "still", "tell", "than", "thank", "thanks", "that", "the", "their", "them", "then", "there",
+    "these", "they", "this", "those", "to", "too", "want", "was", "we", "what", "when", "where", "which",
+    "who", "why", "will", "with", "would", "yes", "you", "your",
+}  # fmt: skip
+_NOT_NAMES = {
+    "I", "Is", "Are", "Can", "Could", "Do", "Does", "Did", "Will", "Would", "Should", "May", "Must", "Has",
+    "Have", "How", "What", "When", "Where", "Which", "Who", "Why", "The", "A", "An", "My", "If", "And", "Or",
+    "Hi", "Hello", "Please", "Thanks", "It", "There", "In", "On", "At", "For", "To", "With", "OK", "Okay",
+    "But", "Also", "So", "About", "That", "This", "Those", "These", "They", "Them", "Same", "Pedalwise",
+}  # fmt: skip
+SHORT_TURN = 4  # content words: a turn with this few, and no names, leans on what came before
+CARRIED_TERMS = 4  # rarest content words of earlier turns added to a back-referring turn
+RELATED = 0.3  # cosine to the previous turn below which a short turn starts a new topic
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The turn as asked, as searched, and how it was resolved."""
+
+    original: str
+    question: str
+    method: str  # "standalone" | "substituted" | "carried"
+    carried: tuple[str, ...] = ()
+
+    @property
+    def follow_up(self) -> bool:
+        return self.method != "standalone"
+
+
+def names(text: str) -> list[str]:
+    """Product names and codes a turn mentions ("Fold F1", "K3", "Care+"), in order: model codes
+    with the capitalised word before them, and capitalised words inside a sentence."""
+    return [n for n in _NAME.findall(text) if n.split()[0] not in _NOT_NAMES]
+
+
+def content_terms(text: str) -> list[str]:
+    """The turn's stemmed words without function words ("how", "it", "can", "my")."""
+    return [t for t in terms([text])[0] if t not in _FUNCTION_WORDS]
+
+
+def resolve(
+    turn: str,
+    history: Sequence[str],
+    rarity: Callable[[str], float] | None = None,
+    related: Callable[[str, str], float] | None = None,
+) -> Resolution:
+    """`turn` made standalone from the earlier user turns `history` (oldest first); `rarity`
+    weighs a content word (the index's idf; default: longer words first); `related` scores how
+    close two turns are in meaning (the encoder's cosine): a short turn with no word pointing back
+    and below RELATED of the previous turn starts a new topic."""
+    earlier = [h for h in history if h.strip()]
+    if not earlier:
+        return Resolution(turn, turn, "standalone")
+    own_names = names(turn)
+    own_terms = set(content_terms(turn))
+    continues = bool(_CONTINUES.search(turn))
+    refers_back = bool(_BACK_REFERENCE.search(turn))
+    if own_names and not continues and len(own_terms - {n.lower() for n in own_names}) >= SHORT_TURN - 1:
+        return Resolution(turn, turn, "standalone")  # names its own subject and says enough about it
+    previous = earlier[-1]
+    previous_names = names(previous)
+    if own_names and previous_names and (continues or len(own_terms) <= SHORT_TURN):
+        asked = previous
+        for old in previous_names:
+            asked = asked.replace(old, own_names[0])
+        asked = re.sub(rf"(?:\b{re.escape(own_names[0])}\b[\s,]*(?:and|or)?\s*)+", own_names[0] + " ", asked)
+        return Resolution(turn, asked.strip(), "substituted", tuple(previous_names))
+    if not (continues or refers_back):
+        if len(own_terms) > SHORT_TURN:
+            return Resolution(turn, turn, "standalone")
+        if related is not None and related(turn, previous) < RELATED:
+            return Resolution(turn, turn, "standalone")  # short, but about something else
+    carried_names = [n for h in reversed(earlier[-2:]) for n in names(h) if n not in turn][:2]
+    weight = rarity or (lambda term: float(len(term)))
+    pool = dict.fromkeys(t for h in reversed(earlier[-2:]) for t in content_terms(h) if t not in own_terms)
+    in_names = {t for n in carried_names for t in content_terms(n)}
+    carried_terms = sorted((t for t in pool if t not in in_names), key=lambda t: -weight(t))[:CARRIED_TERMS]
+    carried = tuple(dict.fromkeys([*carried_names, *carried_terms]))
+    if not carried:
+        return Resolution(turn, turn, "standalone")
+    return Resolution(turn, f"{turn.strip()} ({' '.join(carried)})", "carried", carried)

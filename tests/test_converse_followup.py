@@ -1,0 +1,43 @@
+"""Follow-up turns made standalone from the turns before them (pure rules, no model)."""
+
+from __future__ import annotations
+
+from tandem.converse.followup import names, resolve
+
+
+def test_ellipsis_with_a_new_name_asks_the_previous_question_about_it() -> None:
+    resolution = resolve("And the Fold F1?", ["How much does the Trail T5 cost?"])
+    assert resolution.question == "How much does the Fold F1 cost?"
+    assert resolution.method == "substituted" and resolution.follow_up
+    assert resolution.original == "And the Fold F1?"
+
+
+def test_a_turn_that_points_back_carries_the_earlier_names_and_rare_words() -> None:
+    resolution = resolve("how much does it cost?", ["Tell me about the Cargo K3"])
+    assert resolution.method == "carried"
+    assert "Cargo K3" in resolution.question and resolution.question.startswith("how much does it cost?")
+
+
+def test_a_short_turn_about_something_else_is_a_new_topic() -> None:
+    unrelated = resolve(
+        "How do I reset my password?", ["How long do refunds take?"], related=lambda a, b: 0.05
+    )
+    assert unrelated.method == "standalone" and unrelated.question == "How do I reset my password?"
+    close = resolve(
+        "Can I get my money back?", ["My order arrived with a broken frame"], related=lambda a, b: 0.5
+    )
+    assert close.method == "carried" and "frame" in close.question
+
+
+def test_a_turn_that_names_its_own_subject_and_says_enough_stands_alone() -> None:
+    turn = "Does the Trail T5 have front suspension for rough forest trails?"
+    assert resolve(turn, ["How much is Care+?"]).method == "standalone"
+    assert resolve("Is it waterproof?", []).method == "standalone"  # nothing before it
+
+
+def test_names_are_product_codes_and_capitalised_words_inside_a_sentence() -> None:
+    assert names("Tell me about the Cargo K3. Is Care+ good for the Fold F1?") == [
+        "Cargo K3",
+        "Care+",
+        "Fold F1",
+    ]
