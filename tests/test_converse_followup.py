@@ -12,21 +12,29 @@ def test_ellipsis_with_a_new_name_asks_the_previous_question_about_it() -> None:
     assert resolution.original == "And the Fold F1?"
 
 
-def test_a_turn_that_points_back_carries_the_earlier_names_and_rare_words() -> None:
+def test_a_turn_that_points_back_is_searched_with_the_turn_before_it() -> None:
     resolution = resolve("how much does it cost?", ["Tell me about the Cargo K3"])
-    assert resolution.method == "carried"
-    assert "Cargo K3" in resolution.question and resolution.question.startswith("how much does it cost?")
+    assert resolution.method == "carried" and resolution.carried == ("Cargo K3",)
+    assert resolution.question == "Tell me about the Cargo K3 how much does it cost?"
+    lowercase = resolve(
+        "and on the fold f1?", ["Is the max rider weight on the Trail T5 for the rider only?"]
+    )
+    assert lowercase.question == "Is the max rider weight on the fold f1 for the rider only?"
 
 
 def test_a_short_turn_about_something_else_is_a_new_topic() -> None:
-    unrelated = resolve(
-        "How do I reset my password?", ["How long do refunds take?"], related=lambda a, b: 0.05
+    def unrelated(a: str, b: str) -> float:
+        return 0.05
+
+    def close(a: str, b: str) -> float:
+        return 0.5
+
+    switched = resolve(
+        "How do I reset my account password?", ["How long do refunds take?"], related=unrelated
     )
-    assert unrelated.method == "standalone" and unrelated.question == "How do I reset my password?"
-    close = resolve(
-        "Can I get my money back?", ["My order arrived with a broken frame"], related=lambda a, b: 0.5
-    )
-    assert close.method == "carried" and "frame" in close.question
+    assert switched.method == "standalone" and switched.question == "How do I reset my account password?"
+    kept = resolve("Can I get my money back for it?", ["My order arrived with a broken frame"], related=close)
+    assert kept.method == "carried" and "frame" in kept.question
 
 
 def test_a_turn_that_names_its_own_subject_and_says_enough_stands_alone() -> None:

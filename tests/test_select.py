@@ -308,3 +308,14 @@ def test_a_unit_about_another_model_is_not_an_answer_about_this_one() -> None:
 def test_a_question_about_one_product_is_not_answered_with_anothers_spec(demo_bot) -> None:
     answer = demo_bot.ask("How much does the Cargo K3 weigh with the second battery fitted?")
     assert "17.8 kg" not in answer.text, answer.to_dict()  # the Fold F1's weight
+
+
+@pytest.mark.slow
+def test_a_follow_up_is_answered_as_the_question_it_continues(demo_bot) -> None:
+    alone = demo_bot.ask("And the Fold F1?")
+    answer = demo_bot.ask("And the Fold F1?", history=["How much does the Trail T5 cost?"])
+    assert "EUR 1,690" in answer.text and "EUR 1,690" not in alone.text, answer.to_dict()
+    assert answer.question == "And the Fold F1?"  # the turn as asked; search read the resolved one
+    assert answer.diagnostics["resolved_question"] == "How much does the Fold F1 cost?"
+    spans = {s["name"]: s for s in demo_bot.traces.get(answer.trace_id)["spans"]}
+    assert spans["resolve"]["attributes"]["method"] == "substituted"

@@ -85,6 +85,19 @@ def test_chat_completion_with_citations_in_the_extension(client: OpenAI, server,
     assert trace["question"] == QUESTION and trace["spans"]
 
 
+def test_a_follow_up_in_the_messages_list_is_searched_in_context(client: OpenAI, server, keys) -> None:
+    messages = [
+        {"role": "user", "content": "How much does the Trail T5 cost?"},
+        {"role": "assistant", "content": "The Trail T5 costs EUR 3,890 including VAT. [1]"},
+        {"role": "user", "content": "And the Fold F1?"},
+    ]
+    completion = client.chat.completions.create(model="tandem", messages=messages)  # type: ignore[arg-type]
+    trace_id = completion.model_extra["tandem"]["trace_id"]
+    spans = {s["name"]: s for s in _http(server, keys["user"]).get(f"/v1/traces/{trace_id}").json()["spans"]}
+    assert spans["resolve"]["attributes"]["resolved"] == "How much does the Fold F1 cost?"
+    assert any("fold-f1" in chunk for chunk in spans["retrieve"]["attributes"]["chunk_ids"][:3])
+
+
 def test_streamed_chat_matches_its_final_answer(client: OpenAI) -> None:
     stream = client.chat.completions.create(
         model="tandem",

@@ -78,6 +78,7 @@ class Diagnostics(TypedDict, total=False):
     """How an answer was reached; each path through the answer flow fills the keys it computes."""
 
     retrieval_confidence: float  # the best dense score of the retrieved passages
+    resolved_question: str  # a follow-up turn as searched, made standalone from the conversation
     units: list[dict[str, Any]]  # the selector's top units, best first
     selector_threshold: float
     extractive_candidates: list[dict[str, Any]]  # the closest sentence's similarity per passage

@@ -28,12 +28,8 @@ _CONTINUES = re.compile(
     r"^\s*(?:and|but|also|so|ok(?:ay)?,?\s+and|what about|how about|and what about|same for|what of)\b",
     re.I,
 )
-_BACK_REFERENCE = re.compile(
-    r"\b(?:it|its|it's|itself|that|this|those|these|they|them|their|there|one|ones|same)\b", re.I
-)
-_NAME = re.compile(
-    r"(?<![.!?]\s)(?<!^)\b(?:[A-Z][a-z]+\+?\s+)?[A-Z][A-Za-z]*\d+[A-Za-z0-9]*\b|(?<=\w\s)[A-Z][a-z]+\+?"
-)
+_BACK_REFERENCE = re.compile(r"\b(?:it|its|it's|itself|that|this|those|these|they|them|their|same)\b", re.I)
+_NAME = re.compile(r"\b(?:[A-Za-z][a-z]+\+?\s+)?[A-Za-z][A-Za-z]?\d+[A-Za-z0-9]*\b|(?<=\w\s)[A-Z][a-z]+\+?")
 _FUNCTION_WORDS = {
     "a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at", "back", "be",
     "been", "but", "by", "can", "could", "did", "do", "does", "doing", "for", "from", "get", "got", "had",
@@ -49,9 +45,9 @@ _NOT_NAMES = {
     "Hi", "Hello", "Please", "Thanks", "It", "There", "In", "On", "At", "For", "To", "With", "OK", "Okay",
     "But", "Also", "So", "About", "That", "This", "Those", "These", "They", "Them", "Same", "Pedalwise",
 }  # fmt: skip
-SHORT_TURN = 4  # content words: a turn with this few, and no names, leans on what came before
-CARRIED_TERMS = 4  # rarest content words of earlier turns added to a back-referring turn
-RELATED = 0.3  # cosine to the previous turn below which a short turn starts a new topic
+SHORT_TURN = 4  # content words: a turn with this few, and no names, may lean on what came before
+STRONG_TURN = 3  # ... with this few and a word pointing back ("it", "and"), or one fewer, it does
+RELATED = 0.15  # cosine to the previous turn below which a short turn starts a new topic
 
 
 @dataclass(frozen=True)
@@ -71,7 +67,14 @@ class Resolution:
 def names(text: str) -> list[str]:
     """Product names and codes a turn mentions ("Fold F1", "K3", "Care+"), in order: model codes
     with the capitalised word before them, and capitalised words inside a sentence."""
-    return [n for n in _NAME.findall(text) if n.split()[0] not in _NOT_NAMES]
+    found = []
+    for name in _NAME.findall(text):
+        words = name.split()
+        if len(words) > 1 and (words[0].lower() in _FUNCTION_WORDS or words[0] in _NOT_NAMES):
+            words = words[1:]  # "the f1" is "f1"
+        if words and words[0] not in _NOT_NAMES:
+            found.append(" ".join(words))
+    return found
 
 
 def content_terms(text: str) -> list[str]:
@@ -106,17 +109,14 @@ def resolve(
             asked = asked.replace(old, own_names[0])
         asked = re.sub(rf"(?:\b{re.escape(own_names[0])}\b[\s,]*(?:and|or)?\s*)+", own_names[0] + " ", asked)
         return Resolution(turn, asked.strip(), "substituted", tuple(previous_names))
-    if not (continues or refers_back):
-        if len(own_terms) > SHORT_TURN:
+    size = len(own_terms)
+    leans_back = ((refers_back or continues) and size <= STRONG_TURN) or size <= STRONG_TURN - 1
+    if not leans_back:  # it may continue the conversation, or start a new topic: meaning decides
+        if not (continues or refers_back or size <= SHORT_TURN):
             return Resolution(turn, turn, "standalone")
         if related is not None and related(turn, previous) < RELATED:
-            return Resolution(turn, turn, "standalone")  # short, but about something else
-    carried_names = [n for h in reversed(earlier[-2:]) for n in names(h) if n not in turn][:2]
-    weight = rarity or (lambda term: float(len(term)))
-    pool = dict.fromkeys(t for h in reversed(earlier[-2:]) for t in content_terms(h) if t not in own_terms)
-    in_names = {t for n in carried_names for t in content_terms(n)}
-    carried_terms = sorted((t for t in pool if t not in in_names), key=lambda t: -weight(t))[:CARRIED_TERMS]
-    carried = tuple(dict.fromkeys([*carried_names, *carried_terms]))
-    if not carried:
+            return Resolution(turn, turn, "standalone")
+    if not content_terms(previous) and len(earlier) < 2:
         return Resolution(turn, turn, "standalone")
-    return Resolution(turn, f"{turn.strip()} ({' '.join(carried)})", "carried", carried)
+    context = previous if content_terms(previous) else earlier[-2]
+    return Resolution(turn, f"{context.strip()} {turn.strip()}", "carried", tuple(names(context)))

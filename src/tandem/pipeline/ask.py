@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from tandem.answer import ABSTAIN_TEXT, Answer, Citation, Diagnostics
+from tandem.converse.followup import resolve
 from tandem.documents.text_utils import encodable
 from tandem.errors import InputError
 from tandem.generate.base import GenerationStats
@@ -36,6 +37,8 @@ from tandem.verify.draft import MODEL_DECLINED, DraftVerifier
 from tandem.verify.quote import closest_quote
 from tandem.verify.stream import StreamingVerification
 from tandem.verify.support import PreparedPassages, SupportJudge
+
+HISTORY_TURNS = 8  # earlier user turns a follow-up is resolved against (the most recent)
 
 QUOTED_NO_GENERATOR = "none (quoted)"  # versions["generator"] of an answer no model wrote
 
@@ -73,11 +76,15 @@ class AnswerFlow:
         filters: SearchFilters | None,
         tracer: Tracer,
         cancel: threading.Event | None = None,
+        history: Sequence[str] = (),
     ) -> None:
         self.parts = parts
         self.settings = parts.settings
         self.side = side
         self.question = question
+        limit = parts.settings.max_question_chars  # 500 turns of 100 kB cost no more than 8 short ones
+        self.history = [encodable(h[:limit]) for h in list(history)[-HISTORY_TURNS:] if h.strip()]
+        self.searched = question  # what search and selection read: the turn, made standalone
         self.filters = filters
         self.tracer = tracer
         self.cancel = cancel
@@ -105,6 +112,7 @@ class AnswerFlow:
         self.question = validate_question(self.question, self.settings.max_question_chars)
         ended = self.guard()
         if ended is None:
+            self.resolve_follow_up()
             self.route_and_retrieve()
             ended = self.policy() or self.low_confidence()
         if ended is not None:
@@ -119,7 +127,7 @@ class AnswerFlow:
             selected = chosen_units(
                 selection,
                 self.settings.evidence_units,
-                question_type(self.question) == "steps",
+                question_type(self.searched) == "steps",
                 [p.chunk.text for p in self.passages[: self.settings.selector_passages]],
             )
             if self.settings.prefer_quotes:
@@ -161,6 +169,27 @@ class AnswerFlow:
         answer.guard = guarded.to_dict()
         return answer
 
+    def resolve_follow_up(self) -> None:
+        """A follow-up turn made standalone from the earlier turns, for search and selection."""
+        self.searched = self.question
+        if not self.history:
+            return
+        encoder, lexical = self.parts.encoder, self.parts.snapshot.lexical
+
+        def related(a: str, b: str) -> float:
+            vectors = encoder.encode([a, b])
+            return float(vectors[0] @ vectors[1])
+
+        def rarity(term: str) -> float:
+            return lexical.idf({term}).get(term, 0.0) if lexical is not None else float(len(term))
+
+        with self.tracer.span("resolve", turns=len(self.history)) as attributes:
+            resolution = resolve(self.question, self.history, rarity, related)
+            attributes.update(method=resolution.method, resolved=resolution.question)
+        self.searched = resolution.question
+        if resolution.follow_up:
+            self.diagnostics["resolved_question"] = resolution.question
+
     def route_and_retrieve(self) -> None:
         """Classify the message (on the side thread) while the index is searched."""
         router, tracer, s = self.parts.router, self.tracer, self.settings
@@ -174,7 +203,7 @@ class AnswerFlow:
         routing: Future[RoutingDecision] | None = self.side.submit(route) if router is not None else None
         with tracer.span("retrieve", k=s.top_k, mode=s.search_mode) as attributes:
             retrieve_start = tracer.now_ms()
-            self.result = self.parts.retriever().search(self.question, s.top_k, self.filters)
+            self.result = self.parts.retriever().search(self.searched, s.top_k, self.filters)
             attributes["chunk_ids"] = [p.chunk.chunk_id for p in self.passages]
         steps = {k.removesuffix("_ms"): v for k, v in self.result.timings.items()}
         tracer.children_in_sequence("retrieve", retrieve_start, steps)
@@ -245,7 +274,7 @@ class AnswerFlow:
         with self.tracer.span("select", passages=len(top)) as attributes:
             scored = [(p.chunk.text, p.chunk.context_line, p.dense_score) for p in top]
             query_vector = self.query_vector
-            selection = selector.select(self.question, query_vector, scored, self.parts.snapshot.lexical)
+            selection = selector.select(self.searched, query_vector, scored, self.parts.snapshot.lexical)
             if s.selector_threshold is not None:
                 selection = Selection(selection.ranked, s.selector_threshold, selection.elapsed_ms)
             best = selection.best

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
@@ -210,9 +210,11 @@ class Tandem:
         query = self.validate_question(query)
         return self.retriever().search(query, k or self.settings.top_k, filters, mode).passages
 
-    def ask(self, question: str, filters: SearchFilters | None = None) -> Answer:
+    def ask(self, question: str, filters: SearchFilters | None = None, history: Sequence[str] = ()) -> Answer:
+        """Answer `question`; `history`: the conversation's earlier user turns, oldest first (a
+        follow-up such as "And the Fold F1?" is searched as the question it continues)."""
         answer = None
-        for event in self.ask_stream(question, filters):
+        for event in self.ask_stream(question, filters, history=history):
             answer = event.answer or answer
         assert answer is not None
         return answer
@@ -222,6 +224,7 @@ class Tandem:
         question: str,
         filters: SearchFilters | None = None,
         cancel: threading.Event | None = None,
+        history: Sequence[str] = (),
     ) -> Iterator[AnswerEvent]:
         """Retrieve, generate, verify each sentence as it completes, then yield the Answer (traced).
 
@@ -231,7 +234,7 @@ class Tandem:
         tracer = Tracer()
         if self._side is None:
             self._side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tandem-route")
-        flow = AnswerFlow(self.components, self._side, question, filters, tracer, cancel)
+        flow = AnswerFlow(self.components, self._side, question, filters, tracer, cancel, history)
         for event in flow.events():
             if event.answer is not None and self.settings.trace:
                 trace = build_trace(event.answer, tracer)

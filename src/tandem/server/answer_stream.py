@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from fastapi import Request
 
@@ -16,7 +16,12 @@ _DONE = object()
 
 
 async def answer_events(
-    state: ServerState, question: str, filters: SearchFilters | None, cancel: threading.Event, started: float
+    state: ServerState,
+    question: str,
+    filters: SearchFilters | None,
+    cancel: threading.Event,
+    started: float,
+    history: Sequence[str] = (),
 ) -> AsyncIterator[AnswerEvent]:
     """Events of `ask_stream`; leaving early sets `cancel`, which stops generation at the next token.
 
@@ -31,7 +36,7 @@ async def answer_events(
     def work() -> None:
         answered = False
         try:
-            for event in state.bot.ask_stream(question, filters, cancel):
+            for event in state.bot.ask_stream(question, filters, cancel, history):
                 answered = answered or event.answer is not None
                 put(event)
         except BaseException as exc:  # handed to the request, which reports it

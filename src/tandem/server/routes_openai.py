@@ -79,7 +79,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, state:
     completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     started = await state.queue.acquire()
     cancel = threading.Event()
-    events = answer_events(state, question, filters, cancel, started)
+    events = answer_events(state, question, filters, cancel, started, body.history())
     if body.stream:
         options = (body.model_extra or {}).get("stream_options") or {}
         include_usage = isinstance(options, dict) and bool(options.get("include_usage"))

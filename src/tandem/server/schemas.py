@@ -57,8 +57,9 @@ class Filters(Request):
 
 
 class ChatCompletionRequest(Request):
-    """`POST /v1/chat/completions`. The last user message is the question; earlier turns are not
-    used for retrieval yet. Sampling fields are accepted for compatibility: answers are greedy."""
+    """`POST /v1/chat/completions`. The last user message is the question; earlier user messages
+    are its conversation (a follow-up is searched as the question it continues). Sampling fields
+    are accepted for compatibility: answers are greedy."""
 
     model_config = ConfigDict(extra="allow")
     model: str = MODEL_NAME
@@ -73,6 +74,12 @@ class ChatCompletionRequest(Request):
             if message.role == "user":
                 return message.text()
         return ""
+
+    def history(self) -> list[str]:
+        """The user messages before the last one, oldest first (assistant and system messages are
+        the client's to send and are not read)."""
+        users = [m.text() for m in self.messages if m.role == "user"]
+        return users[:-1]
 
 
 class EmbeddingsRequest(Request):
