@@ -64,11 +64,14 @@ def main() -> None:
             passages = bot.retriever().search(text, 1).passages
             return passages[0].chunk.doc_id if passages else ""
 
+        resolve_ms: list[float] = []
         for conversation in conversations:
             history: list[str] = []
             for turn in conversation["turns"]:
                 text = turn["user"]
+                started = time.perf_counter()
                 resolution = resolve(text, history, rarity, related)
+                resolve_ms.append((time.perf_counter() - started) * 1000)
                 expected = set(turn.get("expected_docs") or [])
                 if expected:
                     joined = f"{history[-1]} {text}" if history else text
@@ -107,6 +110,7 @@ def main() -> None:
         "standalone_turns": len(standalone),
         "expected_document_first": figures,
         "detection": detected,
+        "resolve_ms_p50_p95": [round(float(np.percentile(resolve_ms, q)), 2) for q in (50, 95)],
         "rows": rows,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -115,6 +119,7 @@ def main() -> None:
     print(f"{'search with':<14} {'follow-ups':>10} {'standalone':>10}")
     for method, values in figures.items():
         print(f"{method:<14} {values['follow_up_turns']!s:>10} {values['standalone_turns']!s:>10}")
+    print(f"resolve took p50 {result['resolve_ms_p50_p95'][0]} ms, p95 {result['resolve_ms_p50_p95'][1]} ms")
     print(
         f"resolve called {detected['follow_ups_called_follow_up']} of follow-ups and "
         f"{detected['standalone_called_follow_up']} of standalone turns follow-ups"
