@@ -46,14 +46,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         bot = Tandem(Path(scratch) / "index", settings)
         bot.ingest([args.kb / "docs"])
-        encoder, lexical = bot.encoder, bot.snapshot.lexical
+        encoder = bot.encoder
 
         def related(a: str, b: str) -> float:
             vectors = encoder.encode([a, b])
             return float(np.dot(vectors[0], vectors[1]))
-
-        def rarity(term: str) -> float:
-            return lexical.idf({term}).get(term, 0.0) if lexical else float(len(term))
 
         if args.related is not None:
             import tandem.converse.followup as followup
@@ -70,7 +67,7 @@ def main() -> None:
             for turn in conversation["turns"]:
                 text = turn["user"]
                 started = time.perf_counter()
-                resolution = resolve(text, history, rarity, related)
+                resolution = resolve(text, history, related)
                 resolve_ms.append((time.perf_counter() - started) * 1000)
                 expected = set(turn.get("expected_docs") or [])
                 if expected:

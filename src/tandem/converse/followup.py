@@ -6,7 +6,9 @@ nothing about prices. Two cases, told apart by the words of the turn (no model c
 - **Ellipsis with a new name** ("And the Fold F1?", "what about the K3"): the previous question is
   asked again with the new name in place of the old one ("How much does the Fold F1 cost?").
 - **A reference back** ("how much does it cost?", "can I return that?", a short turn with no names
-  of its own): the previous turns' names and rarest content words are added to the turn.
+  of its own): the turn is searched together with the previous one (which, joined, beat adding only
+  the previous turn's rarest words on the demo conversations' dev split, other rules alike: 0.667
+  against 0.636).
 
 A turn that names things of its own and has enough words is a new topic and is left alone. The
 original turn is kept for the answer's text and the trace; only search and selection read the
@@ -83,15 +85,11 @@ def content_terms(text: str) -> list[str]:
 
 
 def resolve(
-    turn: str,
-    history: Sequence[str],
-    rarity: Callable[[str], float] | None = None,
-    related: Callable[[str, str], float] | None = None,
+    turn: str, history: Sequence[str], related: Callable[[str, str], float] | None = None
 ) -> Resolution:
-    """`turn` made standalone from the earlier user turns `history` (oldest first); `rarity`
-    weighs a content word (the index's idf; default: longer words first); `related` scores how
-    close two turns are in meaning (the encoder's cosine): a short turn with no word pointing back
-    and below RELATED of the previous turn starts a new topic."""
+    """`turn` made standalone from the earlier user turns `history` (oldest first); `related`
+    scores how close two turns are in meaning (the encoder's cosine): a short turn with no word
+    pointing back and below RELATED of the previous turn starts a new topic."""
     earlier = [h for h in history if h.strip()]
     if not earlier:
         return Resolution(turn, turn, "standalone")
@@ -99,7 +97,8 @@ def resolve(
     own_terms = set(content_terms(turn))
     continues = bool(_CONTINUES.search(turn))
     refers_back = bool(_BACK_REFERENCE.search(turn))
-    if own_names and not continues and len(own_terms - {n.lower() for n in own_names}) >= SHORT_TURN - 1:
+    name_terms = {t for n in own_names for t in content_terms(n)}
+    if own_names and not continues and len(own_terms - name_terms) >= SHORT_TURN - 1:
         return Resolution(turn, turn, "standalone")  # names its own subject and says enough about it
     previous = earlier[-1]
     previous_names = names(previous)

@@ -174,17 +174,14 @@ class AnswerFlow:
         self.searched = self.question
         if not self.history:
             return
-        encoder, lexical = self.parts.encoder, self.parts.snapshot.lexical
+        encoder = self.parts.encoder
 
         def related(a: str, b: str) -> float:
             vectors = encoder.encode([a, b])
             return float(vectors[0] @ vectors[1])
 
-        def rarity(term: str) -> float:
-            return lexical.idf({term}).get(term, 0.0) if lexical is not None else float(len(term))
-
         with self.tracer.span("resolve", turns=len(self.history)) as attributes:
-            resolution = resolve(self.question, self.history, rarity, related)
+            resolution = resolve(self.question, self.history, related)
             attributes.update(method=resolution.method, resolved=resolution.question)
         self.searched = resolution.question
         if resolution.follow_up:
