@@ -162,7 +162,10 @@ def test_chat_citation_trace_feedback_and_handoff(server: Server, browser) -> No
     # passage sentence is close to this question (0.30, the quote threshold is 0.45), so SmolLM2
     # writes for about a second: a quoted answer could finish before the click.
     page.fill("#question", "What tyre pressure should I run on my Trail T5?")
-    page.keyboard.press("Enter")
+    with page.expect_request("**/v1/chat/completions") as sent:
+        page.keyboard.press("Enter")
+    users = [m["content"] for m in sent.value.post_data_json["messages"] if m["role"] == "user"]
+    assert users[0] == QUESTION and users[-1].startswith("What tyre pressure"), users  # the chat's history
     page.locator("#stop").click()
     expect(page.locator(".msg-bot").nth(2).locator(".stopped-note")).to_be_visible()
     expect(page.locator("#send")).to_be_visible()

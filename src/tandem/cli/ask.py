@@ -22,6 +22,8 @@ from tandem.errors import TandemError
 from tandem.index.filters import SearchFilters
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from tandem.pipeline import Tandem
 
 
@@ -108,14 +110,20 @@ def ask(
 
 
 def print_answer(
-    bot: Tandem, question: str, filters: SearchFilters | None, as_json: bool, explain: bool = False
+    bot: Tandem,
+    question: str,
+    filters: SearchFilters | None,
+    as_json: bool,
+    explain: bool = False,
+    history: Sequence[str] = (),
 ) -> None:
-    """Stream the verified sentences to the terminal, then the sources (or the whole answer as JSON)."""
+    """Stream the verified sentences to the terminal, then the sources (or the whole answer as JSON);
+    `history`: the chat's earlier questions."""
     if as_json:
-        console.print_json(data=bot.ask(question, filters).to_dict())
+        console.print_json(data=bot.ask(question, filters, history).to_dict())
         return
     answer = None
-    for event in bot.ask_stream(question, filters):
+    for event in bot.ask_stream(question, filters, history=history):
         if event.kind == "sentence":
             console.print(event.text, end=" ", markup=False)
         answer = event.answer or answer

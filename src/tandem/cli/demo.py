@@ -38,7 +38,11 @@ def demo(
     print_answer(bot, sample, None, as_json=False)
     if not (chat and sys.stdin.isatty()):
         return
-    console.print("\nAsk about the fictional Pedalwise e-bikes (empty line or Ctrl-D to quit).")
+    console.print(
+        '\nAsk about the fictional Pedalwise e-bikes; follow-ups such as "And the Fold F1?" are '
+        "understood (empty line or Ctrl-D to quit)."
+    )
+    asked: list[str] = []
     while True:
         try:
             line = console.input("[bold]Q:[/] ").strip()
@@ -48,6 +52,7 @@ def demo(
             break
         try:
             console.print("[bold]A:[/] ", end="")
-            print_answer(bot, line, None, as_json=False)
+            print_answer(bot, line, None, as_json=False, history=asked)
+            asked.append(line)
         except TandemError as exc:
             errors.print(f"[red]error:[/] {exc}")

@@ -121,16 +121,20 @@ export async function readiness() {
 
 /**
  * Ask a question and stream the answer: `onDelta(text)` for each verified sentence, then
- * resolves with the `tandem` extension of the final chunk. Abort with `signal`.
+ * resolves with the `tandem` extension of the final chunk. `history`: the chat's earlier questions
+ * (a follow-up is searched in their context). Abort with `signal`.
  */
-export async function streamChat(question, { signal, onDelta }) {
+export async function streamChat(question, { history = [], signal, onDelta }) {
   const response = await send("/v1/chat/completions", {
     method: "POST",
     headers: headers(true),
     body: JSON.stringify({
       model: "tandem",
       stream: true,
-      messages: [{ role: "user", content: question }],
+      messages: [
+        ...history.map((content) => ({ role: "user", content })),
+        { role: "user", content: question },
+      ],
     }),
     signal,
   });

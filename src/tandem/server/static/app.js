@@ -32,7 +32,8 @@ const ui = {
   keyButton: $("key-button"),
   dialog: $("key-dialog"),
 };
-const state = { busy: false, controller: null, pendingQuestion: null };
+// asked: this chat's earlier questions, sent with each new one (follow-ups are searched in context)
+const state = { busy: false, controller: null, pendingQuestion: null, asked: [] };
 const panel = new Panel((error) => reportError(error));
 
 function setBusy(busy) {
@@ -141,6 +142,7 @@ async function ask(text) {
   scrollToBottom(true);
   try {
     const tandem = await streamChat(question, {
+      history: state.asked.slice(-8),
       signal: controller.signal,
       onDelta: (sentence) => {
         const stick = nearBottom();
@@ -148,6 +150,7 @@ async function ask(text) {
         if (stick) scrollToBottom();
       },
     });
+    state.asked.push(question);
     const stick = nearBottom();
     view.finish(tandem);
     if (stick) scrollToBottom();
@@ -181,6 +184,7 @@ function newChat() {
   if (state.controller) state.controller.abort();
   panel.close();
   ui.messages.replaceChildren();
+  state.asked = [];
   ui.welcome.hidden = false;
   ui.newChat.hidden = true;
   ui.input.focus();
