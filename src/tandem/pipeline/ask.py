@@ -22,7 +22,7 @@ from tandem.errors import InputError
 from tandem.generate.base import GenerationStats
 from tandem.generate.prompt import ANSWER_GRAMMAR, PROMPT_VERSION, build_messages
 from tandem.guard.input_guard import GuardFinding, GuardReport
-from tandem.guard.pii import redact_pii
+from tandem.guard.pii import mask_pii, redact_pii
 from tandem.index.filters import SearchFilters
 from tandem.pipeline.components import Components
 from tandem.retrieve.hybrid import SearchResult
@@ -181,8 +181,13 @@ class AnswerFlow:
             return float(vectors[0] @ vectors[1])
 
         with self.tracer.span("resolve", turns=len(self.history)) as attributes:
-            resolution = resolve(self.question, self.history, related)
-            attributes.update(method=resolution.method, resolved=resolution.question)
+            history = self.history
+            if self.settings.input_guard:  # earlier turns came from outside too: the two it may join
+                blocked = [t for t in history[-2:] if self.parts.input_guard.check(t).blocked]
+                history = [t for t in history if t not in blocked]
+                attributes["blocked_turns"] = len(blocked)
+            resolution = resolve(self.question, history, related)
+            attributes.update(method=resolution.method, resolved=mask_pii(resolution.question))
         self.searched = resolution.question
         if resolution.follow_up:
             self.diagnostics["resolved_question"] = resolution.question
