@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from train_selector import SQUAD, SUPPORT_PAIRS  # the same data files (scripts/ is on the path)
 
-from tandem.encode import load_encoder
+from tandem.encode import Encoder, load_encoder
 from tandem.encode.classifier_head import EncoderClassifier
 from tandem.encode.model_files import BUNDLED_ENCODER, resolve_encoder
 from tandem.route.lora import TimeBudget, fit_lora, seed_everything
@@ -95,9 +95,8 @@ def train_adapter(
     return model, history
 
 
-def combiner_candidates(args: argparse.Namespace, corpus, chosen: list[int]) -> list:
+def combiner_candidates(encoder: Encoder, corpus, chosen: list[int]) -> list:
     """First-stage candidates (all variants) of `chosen` questions, with their units."""
-    encoder = load_encoder(BUNDLED_ENCODER, "onnx-int8", args.threads)
     idf, vocabulary = corpus_idf(corpus.texts)
     builder = FeatureBuilder(encoder, idf, vocabulary)
     paragraphs = encoder.encode([f"{t}\n{x}" for t, x in zip(corpus.titles, corpus.texts, strict=True)])
@@ -169,13 +168,14 @@ def main() -> None:
         scorer = CrossScorer(provisional, folder, args.threads)
 
         first_stage = SelectorModel.load()
+        encoder = load_encoder(BUNDLED_ENCODER, "onnx-int8", args.threads)  # as serving computes features
         print("combiner: first-stage candidates...", file=sys.stderr)
         fit_rows = combiner_rows(
-            combiner_candidates(args, train, combiner_questions), first_stage, scorer.logits
+            combiner_candidates(encoder, train, combiner_questions), first_stage, scorer.logits
         )
         combine = fit_combiner(fit_rows)
         print("development: first-stage candidates...", file=sys.stderr)
-        dev_rows = combiner_rows(combiner_candidates(args, dev, dev_questions), first_stage, scorer.logits)
+        dev_rows = combiner_rows(combiner_candidates(encoder, dev, dev_questions), first_stage, scorer.logits)
 
         def combined(r) -> float:
             return float(

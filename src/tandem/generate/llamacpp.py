@@ -75,9 +75,9 @@ class LlamaCppGenerator:
 
     def _choose_threads(self) -> int:
         """Set the context's thread count for the next decode (see `threads.decode_threads`)."""
-        wanted = (
-            decode_threads(self.threads, runnable=runnable_tasks()) if self.adaptive_threads else self.threads
-        )
+        if not self.adaptive_threads or self.threads == 1:
+            return self.threads  # nothing to choose: no need to read the load (15 ms of samples)
+        wanted = decode_threads(self.threads, runnable=runnable_tasks())
         if wanted != self._threads_now:
             self.llm._ctx.set_n_threads(wanted, wanted)
             self._threads_now = wanted

@@ -1,8 +1,9 @@
 """How many threads llama.cpp decodes with, chosen per request from how busy the machine is now.
 
 llama.cpp's threads wait for each other at every token. With 2 threads on a 2-vCPU machine and one
-core taken by another process, decoding fell to about 1 token/s, while 1 thread kept about 14: a
-busy core costs a multi-threaded decode far more than it gains on an idle one (1.5x). So each
+core taken by another process, decoding fell from 90 to 29 tokens/s while 1 thread kept 68
+(`bench/decode_contention.py`; worse under the server's own load): a busy core costs a
+multi-threaded decode far more than it gains on an idle one (1.2-1.5x). So each
 request counts the tasks runnable right now (`/proc/loadavg`, an instantaneous figure on Linux)
 and decodes with as many of the configured threads as there are cores nobody else is using, at
 least one. Elsewhere (no `/proc`), the configured number is used.
