@@ -109,6 +109,8 @@ class Answer:
     ticket: str | None = None
     guard: GuardRecord | None = None
     trace_id: str | None = None
+    conversation_id: str | None = None
+    turn: int | None = None  # the turn's number in its stored conversation (from 1)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -127,4 +129,6 @@ class Answer:
             "ticket": self.ticket,
             "guard": self.guard,
             "trace_id": self.trace_id,
+            "conversation_id": self.conversation_id,
+            "turn": self.turn,
         }

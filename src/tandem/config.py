@@ -146,6 +146,12 @@ class Settings(BaseSettings):
     blocked_message: str = "I can't help with that request."
     guard_policy: Path | None = Field(None, description="TOML of topics/patterns to refuse or hand off.")
     trace: bool = Field(True, description="Record a trace of every answer in traces.sqlite beside the index.")
+    store_conversations: bool = Field(
+        True, description="The API stores each conversation (PII masked) and returns its id to continue it."
+    )
+    conversation_retention_days: float | None = Field(
+        30.0, gt=0, description="A conversation not continued for this long expires (unknown id); none: keep."
+    )
     trace_retention_days: float | None = Field(
         None, gt=0, description="Delete traces older than this at each start of `tandem serve`; none: keep."
     )

@@ -38,3 +38,7 @@ class StorageError(TandemError):
 
 class ClusterError(TandemError):
     """A Ray cluster cannot be reached, or its workers cannot run Tandem's ingestion."""
+
+
+class NotFoundError(TandemError):
+    """A named thing (a conversation, a ticket) does not exist for the caller."""

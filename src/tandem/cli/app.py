@@ -6,7 +6,8 @@ import sys
 
 import typer
 
-from tandem.cli import ask, demo
+from tandem.cli import ask, chat, demo
+from tandem.cli.chat import app as conversations_app
 from tandem.cli.eval import app as eval_app
 from tandem.cli.feedback import app as feedback_app
 from tandem.cli.guard import app as guard_app
@@ -23,7 +24,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for command in (ask.ingest, ask.search, ask.ask, demo.demo):
+for command in (ask.ingest, ask.search, ask.ask, chat.chat, demo.demo):
     app.command()(command)
 app.add_typer(route_app, name="route")
 app.add_typer(guard_app, name="guard")
@@ -32,6 +33,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(index_app, name="index")
 app.add_typer(feedback_app, name="feedback")
 app.add_typer(eval_app, name="eval")
+app.add_typer(conversations_app, name="conversations")
 app.command()(serve)
 
 

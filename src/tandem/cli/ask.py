@@ -22,8 +22,7 @@ from tandem.errors import TandemError
 from tandem.index.filters import SearchFilters
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
+    from tandem.answer import Answer
     from tandem.pipeline import Tandem
 
 
@@ -115,20 +114,22 @@ def print_answer(
     filters: SearchFilters | None,
     as_json: bool,
     explain: bool = False,
-    history: Sequence[str] = (),
-) -> None:
+    conversation_id: str | None = None,
+) -> Answer:
     """Stream the verified sentences to the terminal, then the sources (or the whole answer as JSON);
-    `history`: the chat's earlier questions."""
+    `conversation_id`: the stored conversation this question continues."""
     if as_json:
-        console.print_json(data=bot.ask(question, filters, history).to_dict())
-        return
-    answer = None
-    for event in bot.ask_stream(question, filters, history=history):
+        answer = bot.ask(question, filters, conversation_id=conversation_id)
+        console.print_json(data=answer.to_dict())
+        return answer
+    final = None
+    for event in bot.ask_stream(question, filters, conversation_id=conversation_id):
         if event.kind == "sentence":
             console.print(event.text, end=" ", markup=False)
-        answer = event.answer or answer
+        final = event.answer or final
     console.print()
-    assert answer is not None  # without a `cancel` event the stream always ends with the answer
-    show_sources(answer)
+    assert final is not None  # without a `cancel` event the stream always ends with the answer
+    show_sources(final)
     if explain:
-        show_units(answer)
+        show_units(final)
+    return final

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from tandem.cli.ask import print_answer
+from tandem.cli.chat import chat_loop
 from tandem.cli.options import ConfigOption, load_settings
-from tandem.cli.output import console, errors, show_report
-from tandem.errors import TandemError
+from tandem.cli.output import console, show_report
 
 
 def demo(
@@ -42,17 +42,4 @@ def demo(
         '\nAsk about the fictional Pedalwise e-bikes; follow-ups such as "And the Fold F1?" are '
         "understood (empty line or Ctrl-D to quit)."
     )
-    asked: list[str] = []
-    while True:
-        try:
-            line = console.input("[bold]Q:[/] ").strip()
-        except (EOFError, KeyboardInterrupt):
-            break
-        if not line:
-            break
-        try:
-            console.print("[bold]A:[/] ", end="")
-            print_answer(bot, line, None, as_json=False, history=asked)
-            asked.append(line)
-        except TandemError as exc:
-            errors.print(f"[red]error:[/] {exc}")
+    chat_loop(bot, bot.start_conversation(), None)

@@ -16,15 +16,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from tandem.answer import ABSTAIN_TEXT, Answer, Citation, Diagnostics
-from tandem.converse.followup import resolve
+from tandem.converse.escalation import EarlierTurn, Escalation, handoff_decision
 from tandem.documents.text_utils import encodable
 from tandem.errors import InputError
 from tandem.generate.base import GenerationStats
 from tandem.generate.prompt import ANSWER_GRAMMAR, PROMPT_VERSION, build_messages
 from tandem.guard.input_guard import GuardFinding, GuardReport
-from tandem.guard.pii import mask_pii, redact_pii
+from tandem.guard.pii import redact_pii
 from tandem.index.filters import SearchFilters
 from tandem.pipeline.components import Components
+from tandem.pipeline.conversation import ConversationContext
 from tandem.retrieve.hybrid import SearchResult
 from tandem.retrieve.passage import Passage
 from tandem.route.config import Policy
@@ -37,8 +38,6 @@ from tandem.verify.draft import MODEL_DECLINED, DraftVerifier
 from tandem.verify.quote import closest_quote
 from tandem.verify.stream import StreamingVerification
 from tandem.verify.support import PreparedPassages, SupportJudge
-
-HISTORY_TURNS = 8  # earlier user turns a follow-up is resolved against (the most recent)
 
 QUOTED_NO_GENERATOR = "none (quoted)"  # versions["generator"] of an answer no model wrote
 
@@ -76,14 +75,14 @@ class AnswerFlow:
         filters: SearchFilters | None,
         tracer: Tracer,
         cancel: threading.Event | None = None,
-        history: Sequence[str] = (),
+        history: Sequence[str | EarlierTurn] = (),
+        conversation_id: str | None = None,
     ) -> None:
         self.parts = parts
         self.settings = parts.settings
         self.side = side
         self.question = question
-        limit = parts.settings.max_question_chars  # 500 turns of 100 kB cost no more than 8 short ones
-        self.history = [encodable(h[:limit]) for h in list(history)[-HISTORY_TURNS:] if h.strip()]
+        self.context = ConversationContext(parts, history, conversation_id)
         self.searched = question  # what search and selection read: the turn, made standalone
         self.filters = filters
         self.tracer = tracer
@@ -136,7 +135,11 @@ class AnswerFlow:
         yield from self.generate_and_verify(selected)
 
     def single(self, answer: Answer) -> Iterator[AnswerEvent]:
-        """An answer that is ready at once: its text as one sentence, then the answer."""
+        """An answer that is ready at once: its text as one sentence, then the answer; an abstention
+        that leaves too many of the conversation's questions unanswered becomes a handoff."""
+        if answer.mode == "abstained" and self.context.turns:
+            escalation = self.context.escalation(self.question, self.decision, abstained=True)
+            answer = self.escalate(escalation) if escalation is not None else answer
         yield AnswerEvent("sentence", answer.text)
         yield AnswerEvent("answer", answer=answer)
 
@@ -171,25 +174,9 @@ class AnswerFlow:
 
     def resolve_follow_up(self) -> None:
         """A follow-up turn made standalone from the earlier turns, for search and selection."""
-        self.searched = self.question
-        if not self.history:
-            return
-        encoder = self.parts.encoder
-
-        def related(a: str, b: str) -> float:
-            vectors = encoder.encode([a, b])
-            return float(vectors[0] @ vectors[1])
-
-        with self.tracer.span("resolve", turns=len(self.history)) as attributes:
-            history = self.history
-            if self.settings.input_guard:  # earlier turns came from outside too: the two it may join
-                blocked = [t for t in history[-2:] if self.parts.input_guard.check(t).blocked]
-                history = [t for t in history if t not in blocked]
-                attributes["blocked_turns"] = len(blocked)
-            resolution = resolve(self.question, history, related)
-            attributes.update(method=resolution.method, resolved=mask_pii(resolution.question))
-        self.searched = resolution.question
-        if resolution.follow_up:
+        resolution = self.context.resolve(self.question, self.tracer)
+        self.searched = resolution.question if resolution else self.question
+        if resolution is not None and resolution.follow_up:
             self.diagnostics["resolved_question"] = resolution.question
 
     def route_and_retrieve(self) -> None:
@@ -200,6 +187,7 @@ class AnswerFlow:
             with tracer.span("route") as attributes:
                 decision = router.classify(self.question)  # type: ignore[union-attr]
                 attributes.update(action=decision.action, labels=decision.labels())
+                self.context.label()
             return decision
 
         routing: Future[RoutingDecision] | None = self.side.submit(route) if router is not None else None
@@ -244,7 +232,16 @@ class AnswerFlow:
                     self.guarded.findings.append(finding)
         if self.decision is not None and not self.decision.answers:
             return self.route_reply(self.decision)
-        return None
+        escalation = self.context.escalation(self.question, self.decision)
+        return self.escalate(escalation) if escalation is not None else None
+
+    def escalate(self, escalation: Escalation) -> Answer:
+        """The conversation goes to a person although this turn alone would be answered."""
+        self.tracer.add(
+            "escalate", self.tracer.now_ms(), self.tracer.now_ms(), None, reason=escalation.reason
+        )
+        self.decision = handoff_decision(escalation, self.decision)
+        return self.route_reply(self.decision)
 
     def route_reply(self, decision: RoutingDecision) -> Answer:
         """A handoff (with a stored ticket) or a refusal instead of an answer."""
@@ -252,7 +249,10 @@ class AnswerFlow:
         policy = router.config.policy if router else Policy()
         ticket = None
         if decision.queue is not None:
-            ticket = self.parts.tickets.create(redact_pii(self.question)[0], decision)
+            transcript = self.context.transcript(self.question, decision)
+            ticket = self.parts.tickets.create(
+                redact_pii(self.question)[0], decision, transcript, self.context.conversation_id
+            )
             template = decision.message or policy.handoff_message
             mode, reason = "handoff", f"routed to {decision.queue}"
         else:

@@ -13,6 +13,7 @@ from tandem.encode.model_files import BUNDLED_ENCODER, BUNDLED_ENCODER_ID
 from tandem.errors import IndexError_
 from tandem.generate.base import Generator, load_generator
 from tandem.guard.input_guard import InputGuard
+from tandem.guard.pii import mask_pii
 from tandem.guard.policy import ContentPolicy
 from tandem.index.layout import IndexLayout
 from tandem.index.snapshot import IndexSnapshot
@@ -23,6 +24,7 @@ from tandem.route.tickets import TicketStore
 from tandem.select.cross import CrossScorer
 from tandem.select.model import SelectorModel
 from tandem.select.selector import EvidenceSelector
+from tandem.storage.conversations import ConversationStore
 from tandem.storage.open import open_store
 from tandem.trace.otel import OtlpExporter
 from tandem.trace.store import TraceStore
@@ -158,6 +160,13 @@ class Components:
     def tickets(self) -> TicketStore:
         """Handoff tickets in the main store: `store_url`, else tandem.sqlite in `data_dir`."""
         return TicketStore(open_store(self.settings, "main"))
+
+    @property
+    def conversations(self) -> ConversationStore:
+        """Conversations in the main store, PII masked, expiring after `conversation_retention_days`."""
+        return ConversationStore(
+            open_store(self.settings, "main"), self.settings.conversation_retention_days, mask_pii
+        )
 
     @property
     def traces(self) -> TraceStore:

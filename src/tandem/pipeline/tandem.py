@@ -16,6 +16,8 @@ from types import TracebackType
 
 from tandem.answer import Answer
 from tandem.config import Settings
+from tandem.converse.escalation import EarlierTurn
+from tandem.converse.session import LOCAL_OWNER, TurnLocks, earlier_turns, load
 from tandem.documents.chunking import Chunker
 from tandem.encode import Encoder
 from tandem.generate.base import Generator
@@ -30,11 +32,13 @@ from tandem.ingest.ingestor import Ingestor, IngestReport
 from tandem.ingest.prepare import DocumentProcessor
 from tandem.pipeline.ask import AnswerEvent, AnswerFlow, validate_question
 from tandem.pipeline.components import Components
+from tandem.pipeline.conversation import HISTORY_TURNS, exchange_of
 from tandem.retrieve.hybrid import HybridRetriever
 from tandem.retrieve.passage import Passage
 from tandem.route.router import Router
 from tandem.route.tickets import TicketStore
 from tandem.select.selector import EvidenceSelector
+from tandem.storage.conversations import ConversationStore
 from tandem.trace.otel import OtlpExporter
 from tandem.trace.record import build_trace
 from tandem.trace.spans import Tracer
@@ -75,6 +79,7 @@ class Tandem:
             content_policy=content_policy,
         )
         self._side: ThreadPoolExecutor | None = None  # routes a question while it is retrieved
+        self._turns = TurnLocks()  # one turn at a time per stored conversation
 
     # -- the components (see `Components`) ------------------------------------------------------
     @property
@@ -210,11 +215,20 @@ class Tandem:
         query = self.validate_question(query)
         return self.retriever().search(query, k or self.settings.top_k, filters, mode).passages
 
-    def ask(self, question: str, filters: SearchFilters | None = None, history: Sequence[str] = ()) -> Answer:
-        """Answer `question`; `history`: the conversation's earlier user turns, oldest first (a
-        follow-up such as "And the Fold F1?" is searched as the question it continues)."""
+    def ask(
+        self,
+        question: str,
+        filters: SearchFilters | None = None,
+        history: Sequence[str | EarlierTurn] = (),
+        conversation_id: str | None = None,
+        owner: str = LOCAL_OWNER,
+    ) -> Answer:
+        """Answer `question`. `history`: the conversation's earlier user turns, oldest first (a
+        follow-up such as "And the Fold F1?" is searched as the question it continues); or
+        `conversation_id`: a stored conversation of `owner` (see `start_conversation`), whose turns
+        are the history and which this turn is added to."""
         answer = None
-        for event in self.ask_stream(question, filters, history=history):
+        for event in self.ask_stream(question, filters, None, history, conversation_id, owner):
             answer = event.answer or answer
         assert answer is not None
         return answer
@@ -224,17 +238,45 @@ class Tandem:
         question: str,
         filters: SearchFilters | None = None,
         cancel: threading.Event | None = None,
-        history: Sequence[str] = (),
+        history: Sequence[str | EarlierTurn] = (),
+        conversation_id: str | None = None,
+        owner: str = LOCAL_OWNER,
     ) -> Iterator[AnswerEvent]:
         """Retrieve, generate, verify each sentence as it completes, then yield the Answer (traced).
 
         Setting `cancel` (e.g. when an HTTP client disconnects) stops generation at the next token;
-        the stream then ends without an answer.
+        the stream then ends without an answer. With `conversation_id`, turns of one conversation run
+        one at a time and each answered turn is stored (an unknown id raises NotFoundError); its
+        stored turns are the history, or `history` while it has none (a client's earlier messages).
         """
+        if conversation_id is None:
+            yield from self._answer_events(question, filters, cancel, history, None)
+            return
+        store = self.components.conversations
+        with self._turns.hold(conversation_id):
+            window = max(HISTORY_TURNS, self.router.config.conversation.window if self.router else 0)
+            stored = earlier_turns(load(store, conversation_id, owner, window))
+            earlier: Sequence[str | EarlierTurn] = stored or history
+            for event in self._answer_events(question, filters, cancel, earlier, conversation_id):
+                if event.answer is not None:
+                    event.answer.conversation_id = conversation_id
+                    event.answer.turn = store.append(conversation_id, owner, exchange_of(event.answer))
+                yield event
+
+    def _answer_events(
+        self,
+        question: str,
+        filters: SearchFilters | None,
+        cancel: threading.Event | None,
+        history: Sequence[str | EarlierTurn],
+        conversation_id: str | None,
+    ) -> Iterator[AnswerEvent]:
         tracer = Tracer()
         if self._side is None:
             self._side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tandem-route")
-        flow = AnswerFlow(self.components, self._side, question, filters, tracer, cancel, history)
+        flow = AnswerFlow(
+            self.components, self._side, question, filters, tracer, cancel, history, conversation_id
+        )
         for event in flow.events():
             if event.answer is not None and self.settings.trace:
                 trace = build_trace(event.answer, tracer)
@@ -242,6 +284,17 @@ class Tandem:
                 if self.otlp is not None:
                     self.otlp.export(trace)
             yield event
+
+    def start_conversation(self, owner: str = LOCAL_OWNER) -> str:
+        """A new stored conversation of `owner` (an API key id; "local" by default); pass its id to
+        `ask(..., conversation_id=...)`."""
+        store = self.components.conversations
+        store.prune()
+        return store.start(owner)
+
+    @property
+    def conversations(self) -> ConversationStore:
+        return self.components.conversations
 
     def validate_question(self, question: str) -> str:
         """The question stripped, or an InputError when it is empty or over the size limit."""

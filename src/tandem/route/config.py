@@ -18,6 +18,15 @@
     action = "handoff:priority"
     reason = "urgent customers talk to a person"
 
+    [conversation]                       # over the whole conversation, when the turn would be answered
+    human_request_action = "handoff:support"   # "let me talk to a person"
+    unanswered_turns = 2                 # two abstained turns: a person takes over
+
+    [[conversation.rules]]
+    when = { intent = ["complaint"] }    # frustration that persists over two turns
+    turns = 2
+    action = "handoff:priority"
+
 Errors name the file and the line of the offending value.
 """
 
@@ -109,28 +118,94 @@ class Policy(BaseModel):
     )
 
 
+# "Let me talk to a person": a request, not a question about how to reach one.
+HUMAN_REQUEST_PATTERNS = [
+    r"\b(talk|speak|chat)\s+(to|with)\s+(a\s+|an\s+|some\s+|your\s+)?(real\s+|actual\s+|live\s+)?"
+    r"(human|person|agent|someone|somebody|representative|manager|supervisor|operator)\b",
+    r"\b(put|get|transfer|connect)\s+me\s+(through\s+)?(to|with)\s+(a|an|your|the|some)?\s*"
+    r"(real\s+|live\s+)?(human|person|agent|someone|somebody|representative|manager|supervisor)\b",
+    r"\bget\s+me\s+(a|an|the|your)\s+(human|manager|supervisor|agent|person)\b",
+    r"\b(want|need|ask(ing)?\s+for)\s+(a|an)\s+(real\s+|live\s+)?(human|person|agent)\b",
+]
+
+
+class ConversationRule(BaseModel):
+    """Hand off (or flag) when at least `turns` turns of the conversation, this one included, carry
+    one of the listed labels of every listed label set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    when: dict[str, list[str]] = Field(min_length=1)
+    turns: int = Field(2, ge=1, le=50)
+    action: str
+    reason: str = ""
+    message: str | None = None
+
+    _check_action = field_validator("action")(classmethod(lambda cls, v: check_action(v)))
+
+
+class ConversationPolicy(BaseModel):
+    """Routing over the whole conversation, applied when the turn's own route would answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    human_request_action: str | None = Field(
+        None, description="Action for an explicit request for a person, e.g. handoff:support; unset: off."
+    )
+    human_request_patterns: list[str] = Field(default_factory=lambda: list(HUMAN_REQUEST_PATTERNS))
+    human_request_message: str | None = None
+    unanswered_turns: int = Field(
+        0, ge=0, le=50, description="Hand off after this many abstained turns; 0: off."
+    )
+    unanswered_action: str = "handoff:support"
+    rules: list[ConversationRule] = Field(default_factory=list)
+    window: int = Field(8, ge=1, le=100, description="The most recent turns the rules look at.")
+
+    _check_actions = field_validator("human_request_action", "unanswered_action")(
+        classmethod(lambda cls, v: v if v is None else check_action(v))
+    )
+
+    @field_validator("human_request_patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"human_request_patterns: {pattern!r} is not a valid regex ({exc})"
+                ) from None
+        return patterns
+
+    @property
+    def active(self) -> bool:
+        return bool(self.human_request_action or self.unanswered_turns or self.rules)
+
+
 class RouterConfig(BaseModel):
-    """Label sets (the user's) and the policy over them."""
+    """Label sets (the user's), the policy over them, and the conversation-level policy."""
 
     model_config = ConfigDict(extra="forbid")
 
     label_sets: dict[str, LabelSet] = Field(default_factory=dict)
     policy: Policy = Field(default_factory=Policy)
+    conversation: ConversationPolicy = Field(default_factory=ConversationPolicy)
 
     @model_validator(mode="after")
     def _rules_name_known_labels(self) -> RouterConfig:
-        for number, rule in enumerate(self.policy.rules, start=1):
-            for set_name, wanted in rule.when.items():
+        named = [(f"policy rule {n}", r.when) for n, r in enumerate(self.policy.rules, start=1)]
+        named += [(f"conversation rule {n}", r.when) for n, r in enumerate(self.conversation.rules, start=1)]
+        for rule, when in named:
+            for set_name, wanted in when.items():
                 if set_name not in self.label_sets:
                     known = ", ".join(sorted(self.label_sets)) or "none"
                     raise ValueError(
-                        f"policy rule {number} uses label set {set_name!r}, which is not defined "
-                        f"(defined: {known})"
+                        f"{rule} uses label set {set_name!r}, which is not defined (defined: {known})"
                     )
                 unknown = [w for w in wanted if w not in self.label_sets[set_name].names]
                 if unknown:
                     raise ValueError(
-                        f"policy rule {number} uses unknown label {unknown[0]!r} of {set_name!r} "
+                        f"{rule} uses unknown label {unknown[0]!r} of {set_name!r} "
                         f"(labels: {', '.join(self.label_sets[set_name].names)})"
                     )
         return self

@@ -49,6 +49,11 @@ SCHEMA = Schema(
         ALTER TABLE tickets ADD COLUMN uid TEXT;
         CREATE UNIQUE INDEX tickets_uid ON tickets(uid);
         """,
+        # A conversation's handoff carries its (PII-redacted) transcript and the conversation id.
+        """
+        ALTER TABLE tickets ADD COLUMN transcript TEXT;
+        ALTER TABLE tickets ADD COLUMN conversation_id TEXT;
+        """,
     ),
     legacy_table="tickets",
 )
@@ -64,6 +69,8 @@ class Ticket:
     confidences: dict[str, float]
     reasons: list[str]
     status: str
+    transcript: list[dict] | None = None
+    conversation_id: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -88,8 +95,15 @@ class TicketStore:
         """The SQLite file, or None when the tickets live in PostgreSQL."""
         return self.db.path
 
-    def create(self, message: str, decision: RoutingDecision) -> str:
-        """Store a ticket for `decision.queue` and return its name (e.g. T-000012)."""
+    def create(
+        self,
+        message: str,
+        decision: RoutingDecision,
+        transcript: list[dict] | None = None,
+        conversation_id: str | None = None,
+    ) -> str:
+        """Store a ticket for `decision.queue` and return its name (e.g. T-000012). `transcript`:
+        the conversation so far, already PII-redacted (turn, user, reply, labels per turn)."""
         row = {
             "uid": uuid.uuid4().hex,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -98,13 +112,16 @@ class TicketStore:
             "labels": json.dumps(decision.labels()),
             "confidences": json.dumps(decision.confidences()),
             "reasons": json.dumps(decision.reasons),
+            "transcript": json.dumps(transcript) if transcript else None,
+            "conversation_id": conversation_id,
         }
 
         def insert(connection: Connection) -> int:
             connection.execute(
                 text(
-                    "INSERT INTO tickets (uid, created, queue, message, labels, confidences, reasons)"
-                    " VALUES (:uid, :created, :queue, :message, :labels, :confidences, :reasons)"
+                    "INSERT INTO tickets (uid, created, queue, message, labels, confidences, reasons,"
+                    " transcript, conversation_id) VALUES (:uid, :created, :queue, :message, :labels,"
+                    " :confidences, :reasons, :transcript, :conversation_id)"
                     " ON CONFLICT (uid) DO NOTHING"
                 ),
                 row,
@@ -118,7 +135,10 @@ class TicketStore:
     def recent(self, limit: int = 20, queue: str | None = None) -> list[Ticket]:
         if not self.db.exists():
             return []
-        query = "SELECT id, created, queue, message, labels, confidences, reasons, status FROM tickets"
+        query = (
+            "SELECT id, created, queue, message, labels, confidences, reasons, status, transcript,"
+            " conversation_id FROM tickets"
+        )
         parameters: dict = {"limit": limit}
         if queue:
             query += " WHERE queue = :queue"
@@ -138,6 +158,8 @@ class TicketStore:
                 json.loads(r[5]),
                 json.loads(r[6]),
                 r[7],
+                json.loads(r[8]) if r[8] else None,
+                r[9],
             )
             for r in rows
         ]

@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator, Sequence
 
 from fastapi import Request
 
+from tandem.converse.escalation import EarlierTurn
+from tandem.converse.session import LOCAL_OWNER
 from tandem.index.filters import SearchFilters
 from tandem.pipeline import AnswerEvent
 from tandem.server.state import ServerState
@@ -21,7 +23,9 @@ async def answer_events(
     filters: SearchFilters | None,
     cancel: threading.Event,
     started: float,
-    history: Sequence[str] = (),
+    history: Sequence[str | EarlierTurn] = (),
+    conversation_id: str | None = None,
+    owner: str = LOCAL_OWNER,
 ) -> AsyncIterator[AnswerEvent]:
     """Events of `ask_stream`; leaving early sets `cancel`, which stops generation at the next token.
 
@@ -36,7 +40,7 @@ async def answer_events(
     def work() -> None:
         answered = False
         try:
-            for event in state.bot.ask_stream(question, filters, cancel, history):
+            for event in state.bot.ask_stream(question, filters, cancel, history, conversation_id, owner):
                 answered = answered or event.answer is not None
                 put(event)
         except BaseException as exc:  # handed to the request, which reports it

@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from tandem.pipeline import Tandem
-from tandem.server import routes_openai, routes_tandem
+from tandem.server import routes_conversations, routes_openai, routes_tandem
 from tandem.server.errors import install_error_handlers
 from tandem.server.limits import BodyLimit
 from tandem.server.state import ServerState
@@ -60,6 +60,7 @@ def create_app(bot: Tandem, auth: bool = True, warm_up: bool = True) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=bot.settings.max_request_bytes)
     app.include_router(routes_openai.router)
     app.include_router(routes_tandem.router)
+    app.include_router(routes_conversations.router)
 
     @app.get("/healthz", tags=["Operations"])
     def healthz() -> dict:

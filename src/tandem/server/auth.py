@@ -7,12 +7,14 @@ from typing import Literal, Protocol
 
 from fastapi import Request
 
+from tandem.converse.session import LOCAL_OWNER
 from tandem.server.errors import ApiError
 
 Scope = Literal["user", "admin"]
 
 
 class VerifiedKey(Protocol):
+    id: str
     scope: str
 
 
@@ -28,8 +30,10 @@ def presented_key(request: Request) -> str | None:
 
 
 def check_key(request: Request, needed: Scope) -> None:
-    """Raise 401 (no or unknown key) or 403 (a user key on an admin endpoint); no-op without auth."""
+    """Raise 401 (no or unknown key) or 403 (a user key on an admin endpoint); no-op without auth.
+    Sets `request.state.owner`: the key's id, or "local" without auth."""
     state = request.app.state.tandem
+    request.state.owner, request.state.scope = LOCAL_OWNER, "admin"
     if not state.auth:
         return
     secret = presented_key(request)
@@ -52,6 +56,8 @@ def check_key(request: Request, needed: Scope) -> None:
             "authentication_error",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    request.state.scope = key.scope
+    request.state.owner = key.id  # conversations are scoped to the key that started them
     if needed == "admin" and key.scope != "admin":
         raise ApiError(
             403,

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tandem.errors import ConfigError, IndexError_, InputError, ModelError, TandemError
+from tandem.errors import ConfigError, IndexError_, InputError, ModelError, NotFoundError, TandemError
 
 log = logging.getLogger("tandem.server")
 
@@ -37,6 +37,8 @@ def error_response(error: ApiError) -> JSONResponse:
 
 
 def _from_tandem_error(exc: TandemError) -> ApiError:
+    if isinstance(exc, NotFoundError):
+        return ApiError(404, str(exc), "not_found")
     if isinstance(exc, InputError):
         return ApiError(400, str(exc), "invalid_input")
     if isinstance(exc, IndexError_):

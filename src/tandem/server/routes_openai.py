@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from tandem.converse.session import load
 from tandem.errors import TandemError
 from tandem.index.filters import SearchFilters
 from tandem.server import openai_format as fmt
@@ -65,6 +66,16 @@ def models(state: State) -> dict:
     }
 
 
+def open_conversation(state: ServerState, conversation_id: str | None, owner: str) -> str | None:
+    """The caller's conversation to continue (404 when unknown, expired or another key's), else a
+    new one (none when `store_conversations` is off)."""
+    bot = state.bot
+    if conversation_id is not None:
+        load(bot.conversations, conversation_id, owner, last=0)
+        return conversation_id
+    return bot.start_conversation(owner) if state.settings.store_conversations else None
+
+
 @router.post("/chat/completions")
 async def chat_completions(body: ChatCompletionRequest, request: Request, state: State) -> object:
     """A grounded answer to the last user message; citations etc. in the `tandem` field."""
@@ -76,10 +87,15 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, state:
         )
     state.bot.validate_question(question)  # size and emptiness checks before taking a generator slot
     filters = to_filters(body.filters)
+    conversation_id = await run_in_threadpool(
+        open_conversation, state, body.conversation_id, request.state.owner
+    )
     completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     started = await state.queue.acquire()
     cancel = threading.Event()
-    events = answer_events(state, question, filters, cancel, started, body.history())
+    events = answer_events(
+        state, question, filters, cancel, started, body.history(), conversation_id, request.state.owner
+    )
     if body.stream:
         options = (body.model_extra or {}).get("stream_options") or {}
         include_usage = isinstance(options, dict) and bool(options.get("include_usage"))

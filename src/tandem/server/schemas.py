@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from tandem.answer import ABSTAIN_TEXT
+from tandem.converse.escalation import EarlierTurn
 from tandem.documents.text_utils import encodable
 
 MODEL_NAME = "tandem"
@@ -57,9 +59,9 @@ class Filters(Request):
 
 
 class ChatCompletionRequest(Request):
-    """`POST /v1/chat/completions`. The last user message is the question; earlier user messages
-    are its conversation (a follow-up is searched as the question it continues). Sampling fields
-    are accepted for compatibility: answers are greedy."""
+    """`POST /v1/chat/completions`. The last user message is the question. Its conversation is the
+    stored one named by `conversation_id`, else the earlier user messages (a follow-up is searched
+    as the question it continues). Sampling fields are accepted for compatibility: answers are greedy."""
 
     model_config = ConfigDict(extra="allow")
     model: str = MODEL_NAME
@@ -68,6 +70,9 @@ class ChatCompletionRequest(Request):
     max_tokens: int | None = Field(None, ge=1)
     max_completion_tokens: int | None = Field(None, ge=1)
     filters: Filters | None = None
+    conversation_id: str | None = Field(
+        None, max_length=64, description="Tandem extension: continue this stored conversation."
+    )
 
     def question(self) -> str:
         for message in reversed(self.messages):
@@ -75,11 +80,18 @@ class ChatCompletionRequest(Request):
                 return message.text()
         return ""
 
-    def history(self) -> list[str]:
-        """The user messages before the last one, oldest first (assistant and system messages are
-        the client's to send and are not read)."""
-        users = [m.text() for m in self.messages if m.role == "user"]
-        return users[:-1]
+    def history(self) -> list[EarlierTurn]:
+        """The user turns before the last one, oldest first, each with whether Tandem answered it
+        (the next assistant message is not the abstention). Assistant and system messages are the
+        client's to send: their text is never searched, prompted or stored."""
+        turns: list[EarlierTurn] = []
+        for message in self.messages:
+            if message.role == "user":
+                turns.append(EarlierTurn(message.text()))
+            elif message.role == "assistant" and turns and turns[-1].answered is None:
+                answered = not message.text().strip().startswith(ABSTAIN_TEXT)
+                turns[-1] = EarlierTurn(turns[-1].text, answered=answered)
+        return turns[:-1]
 
 
 class EmbeddingsRequest(Request):

@@ -121,20 +121,20 @@ export async function readiness() {
 
 /**
  * Ask a question and stream the answer: `onDelta(text)` for each verified sentence, then
- * resolves with the `tandem` extension of the final chunk. `history`: the chat's earlier questions
- * (a follow-up is searched in their context). Abort with `signal`.
+ * resolves with the `tandem` extension of the final chunk. `conversation`: the stored conversation
+ * this question continues (its turns are the context of a follow-up); without one, `history`, the
+ * chat's earlier questions, is sent and the server starts a conversation. Abort with `signal`.
  */
-export async function streamChat(question, { history = [], signal, onDelta }) {
+export async function streamChat(question, { conversation = null, history = [], signal, onDelta }) {
+  const earlier = conversation ? [] : history.map((content) => ({ role: "user", content }));
   const response = await send("/v1/chat/completions", {
     method: "POST",
     headers: headers(true),
     body: JSON.stringify({
       model: "tandem",
       stream: true,
-      messages: [
-        ...history.map((content) => ({ role: "user", content })),
-        { role: "user", content: question },
-      ],
+      messages: [...earlier, { role: "user", content: question }],
+      ...(conversation ? { conversation_id: conversation } : {}),
     }),
     signal,
   });

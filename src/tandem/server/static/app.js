@@ -32,8 +32,9 @@ const ui = {
   keyButton: $("key-button"),
   dialog: $("key-dialog"),
 };
-// asked: this chat's earlier questions, sent with each new one (follow-ups are searched in context)
-const state = { busy: false, controller: null, pendingQuestion: null, asked: [] };
+// conversation: the id the server stores this chat under (follow-ups are read in its context);
+// asked: the chat's earlier questions, sent instead when that conversation has expired.
+const state = { busy: false, controller: null, pendingQuestion: null, asked: [], conversation: null };
 const panel = new Panel((error) => reportError(error));
 
 function setBusy(busy) {
@@ -141,7 +142,8 @@ async function ask(text) {
   setBusy(true);
   scrollToBottom(true);
   try {
-    const tandem = await streamChat(question, {
+    const options = {
+      conversation: state.conversation,
       history: state.asked.slice(-8),
       signal: controller.signal,
       onDelta: (sentence) => {
@@ -149,7 +151,17 @@ async function ask(text) {
         view.addSentence(sentence);
         if (stick) scrollToBottom();
       },
-    });
+    };
+    let tandem;
+    try {
+      tandem = await streamChat(question, options);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404 && state.conversation)) throw error;
+      // The conversation expired: carry on in a new one, with this chat's questions as its context.
+      tandem = await streamChat(question, { ...options, conversation: null });
+    }
+    state.conversation = (tandem && tandem.conversation_id) || state.conversation;
+    ui.messages.dataset.conversation = state.conversation || "";
     state.asked.push(question);
     const stick = nearBottom();
     view.finish(tandem);
@@ -185,6 +197,8 @@ function newChat() {
   panel.close();
   ui.messages.replaceChildren();
   state.asked = [];
+  state.conversation = null;
+  delete ui.messages.dataset.conversation;
   ui.welcome.hidden = false;
   ui.newChat.hidden = true;
   ui.input.focus();

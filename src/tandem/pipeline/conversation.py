@@ -1,0 +1,113 @@
+"""The earlier turns of a conversation, as one answer flow uses them: to make a follow-up standalone,
+to route over the whole conversation, and to hand a person the transcript."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from tandem.answer import Answer
+from tandem.converse.escalation import EarlierTurn, Escalation, escalate
+from tandem.converse.followup import Resolution, resolve
+from tandem.documents.text_utils import encodable
+from tandem.guard.pii import mask_pii, redact_pii
+from tandem.pipeline.components import Components
+from tandem.route.config import ConversationPolicy
+from tandem.route.policy import RoutingDecision
+from tandem.storage.conversations import Exchange
+from tandem.trace.spans import Tracer
+
+HISTORY_TURNS = 8  # earlier user turns a follow-up is resolved against (the most recent)
+
+
+class ConversationContext:
+    """Earlier turns, oldest first: strings (a stateless client's user messages) or `EarlierTurn`s
+    (a stored conversation's, with their labels and whether they were answered)."""
+
+    def __init__(
+        self, parts: Components, history: Sequence[str | EarlierTurn] = (), conversation_id: str | None = None
+    ) -> None:
+        self.parts = parts
+        self.conversation_id = conversation_id
+        router = parts.router
+        self.policy = router.config.conversation if router is not None else ConversationPolicy()
+        keep = max(HISTORY_TURNS, self.policy.window if self.policy.active else 0)
+        limit = parts.settings.max_question_chars  # 500 turns of 100 kB cost no more than a few short ones
+        turns = [t if isinstance(t, EarlierTurn) else EarlierTurn(t) for t in history]
+        self.turns = [replace(t, text=encodable(t.text[:limit])) for t in turns if t.text.strip()][-keep:]
+
+    @property
+    def texts(self) -> list[str]:
+        """The user texts a follow-up is resolved against."""
+        return [t.text for t in self.turns[-HISTORY_TURNS:]]
+
+    def resolve(self, question: str, tracer: Tracer) -> Resolution | None:
+        """`question` made standalone from the earlier turns (None without history); traced, with
+        the resolved question PII-masked."""
+        history = self.texts
+        if not history:
+            return None
+        encoder, guard = self.parts.encoder, self.parts.input_guard
+
+        def related(a: str, b: str) -> float:
+            vectors = encoder.encode([a, b])
+            return float(vectors[0] @ vectors[1])
+
+        with tracer.span("resolve", turns=len(history)) as attributes:
+            if self.parts.settings.input_guard:  # earlier turns came from outside too: the two it may join
+                blocked = [t for t in history[-2:] if guard.check(t).blocked]
+                history = [t for t in history if t not in blocked]
+                attributes["blocked_turns"] = len(blocked)
+            resolution = resolve(question, history, related)
+            attributes.update(method=resolution.method, resolved=mask_pii(resolution.question))
+        return resolution
+
+    def label(self) -> None:
+        """Route-label the earlier turns the conversation rules look at and that carry no labels."""
+        router = self.parts.router
+        if router is None or not self.policy.rules:
+            return
+        window = self.policy.window - 1
+        for i in range(max(0, len(self.turns) - window), len(self.turns)):
+            if self.turns[i].labels is None:
+                self.turns[i] = replace(self.turns[i], labels=router.classify(self.turns[i].text).labels())
+
+    def escalation(
+        self, question: str, decision: RoutingDecision | None, abstained: bool | None = None
+    ) -> Escalation | None:
+        if not self.policy.active:
+            return None
+        return escalate(self.policy, self.turns, question, decision, abstained)
+
+    def transcript(self, question: str, decision: RoutingDecision | None, reply: str = "") -> list[dict]:
+        """The conversation for a handoff ticket: every turn PII-redacted, with its labels."""
+        rows = [
+            {
+                "turn": n,
+                "user": redact_pii(t.text)[0],
+                "reply": redact_pii(t.reply)[0],
+                "labels": t.labels or {},
+            }
+            for n, t in enumerate(self.turns, start=1)
+        ]
+        labels = decision.labels() if decision is not None else {}
+        rows.append(
+            {"turn": len(rows) + 1, "user": redact_pii(question)[0], "reply": reply, "labels": labels}
+        )
+        return rows
+
+
+def exchange_of(answer: Answer) -> Exchange:
+    """What a conversation stores of an answered turn (the store masks PII in the texts)."""
+    route = answer.route
+    labels = {name: p["label"] for name, p in route["predictions"].items()} if route else {}
+    return Exchange(
+        question=answer.question,
+        answer=answer.text,
+        mode=answer.mode,
+        action=route["action"] if route else "answer",
+        labels=labels,
+        resolved=str(answer.diagnostics.get("resolved_question", "")),
+        trace_id=answer.trace_id,
+        ticket=answer.ticket,
+    )
