@@ -83,3 +83,36 @@ def test_unusable_files_are_errors(tmp_path: Path) -> None:
     bad.write_text("{nope\n[]\n")
     with pytest.raises(InputError, match=r"no usable questions \(2 bad lines, first: line 1"):
         load_questions(bad)
+
+
+def test_a_conversation_line_is_one_case_per_turn_with_the_turns_before_it(tmp_path: Path) -> None:
+    conversation = {
+        "id": "c1",
+        "turns": [
+            {
+                "user": "How much does the Trail T5 cost?",
+                "expected_docs": ["a.md"],
+                "expected_action": "answer",
+            },
+            {"user": "And the Fold F1?", "expected_docs": ["b.md"]},
+            {"user": "can I talk to a person", "expected_action": "handoff"},
+        ],
+    }
+    path = tmp_path / "conversations.jsonl"
+    path.write_text(json.dumps(conversation) + "\n" + json.dumps({"id": "c2", "turns": "nope"}) + "\n")
+    loaded = load_questions(path)
+    assert [q.id for q in loaded.items] == ["c1.t1", "c1.t2", "c1.t3"]
+    assert loaded.items[1].history == ("How much does the Trail T5 cost?",)
+    assert loaded.items[1].expected_docs == ("b.md",) and loaded.items[2].expected_route == "handoff"
+    assert loaded.items[2].history == ("How much does the Trail T5 cost?", "And the Fold F1?")
+    assert loaded.problems == [
+        'line 2: "turns" must be a non-empty list of objects with a "user" message; skipped'
+    ]
+
+
+def test_the_demo_conversations_load_as_cases() -> None:
+    from .conftest import REPO
+
+    loaded = load_questions(REPO / "examples" / "demo-kb" / "conversations.jsonl")
+    assert not loaded.problems and len(loaded.items) > 100
+    assert sum(bool(q.history) for q in loaded.items) == len(loaded.items) - 52  # all but each first turn

@@ -98,6 +98,76 @@ def test_a_follow_up_in_the_messages_list_is_searched_in_context(client: OpenAI,
     assert any("fold-f1" in chunk for chunk in spans["retrieve"]["attributes"]["chunk_ids"][:3])
 
 
+def test_a_stored_conversation_is_continued_by_its_id(client: OpenAI, server, keys) -> None:
+    first = client.chat.completions.create(
+        model="tandem", messages=[{"role": "user", "content": "How much does the Trail T5 cost?"}]
+    )
+    conversation_id = first.model_extra["tandem"]["conversation_id"]
+    assert conversation_id.startswith("conv_") and first.model_extra["tandem"]["turn"] == 1
+    second = client.chat.completions.create(
+        model="tandem",
+        messages=[
+            {"role": "user", "content": "And the Fold F1?"}
+        ],  # only the new turn: the server has the rest
+        extra_body={"conversation_id": conversation_id},
+    )
+    extension = second.model_extra["tandem"]
+    assert extension["conversation_id"] == conversation_id and extension["turn"] == 2
+    spans = {
+        s["name"]: s
+        for s in _http(server, keys["user"]).get(f"/v1/traces/{extension['trace_id']}").json()["spans"]
+    }
+    assert spans["resolve"]["attributes"]["resolved"] == "How much does the Fold F1 cost?"
+    shown = _http(server, keys["user"]).get(f"/v1/conversations/{conversation_id}").json()
+    assert [e["question"] for e in shown["exchanges"]] == [
+        "How much does the Trail T5 cost?",
+        "And the Fold F1?",
+    ]
+    assert shown["exchanges"][1]["resolved"] == "How much does the Fold F1 cost?"
+    listed = _http(server, keys["user"]).get("/v1/conversations").json()["data"]
+    assert conversation_id in [c["id"] for c in listed]
+
+
+def test_conversations_are_scoped_to_their_key_and_unknown_ids_are_404(client: OpenAI, server, keys) -> None:
+    other_key = server.create_key("user")
+    mine = _http(server, keys["user"]).post("/v1/conversations").json()["id"]
+    other = OpenAI(base_url=f"{server.url}/v1", api_key=other_key, max_retries=0, timeout=120)
+    for who, conversation_id in ((other, mine), (client, "conv_0000000000000000")):
+        with pytest.raises(NotFoundError) as caught:
+            who.chat.completions.create(
+                model="tandem",
+                messages=[{"role": "user", "content": QUESTION}],
+                extra_body={"conversation_id": conversation_id},
+            )
+        assert "does not exist for this caller" in str(caught.value)
+    assert _http(server, other_key).get(f"/v1/conversations/{mine}").status_code == 404
+    assert mine not in [c["id"] for c in _http(server, other_key).get("/v1/conversations").json()["data"]]
+    assert _http(server, keys["admin"]).get(f"/v1/conversations/{mine}").status_code == 200  # admins inspect
+
+
+def test_asking_for_a_person_hands_off_with_the_transcript(client: OpenAI, server, keys) -> None:
+    conversation_id = _http(server, keys["user"]).post("/v1/conversations").json()["id"]
+    turns = [
+        "My refund still hasn't arrived, my email is jane@example.com",
+        "can I talk to a real person please",
+    ]
+    for turn in turns:
+        completion = client.chat.completions.create(
+            model="tandem",
+            messages=[{"role": "user", "content": turn}],
+            extra_body={"conversation_id": conversation_id},
+        )
+    extension = completion.model_extra["tandem"]
+    assert extension["mode"] == "handoff" and extension["ticket"], extension
+    assert extension["route"]["reasons"] == ["the customer asked for a person"]
+    tickets = json.loads(cli(server.env, "route", "tickets", "--json"))
+    ticket = next(t for t in tickets if t["ticket"] == extension["ticket"])
+    assert ticket["conversation_id"] == conversation_id and ticket["queue"] == "support"
+    assert [row["turn"] for row in ticket["transcript"]] == [1, 2]
+    assert "jane@example.com" not in json.dumps(ticket) and "refund" in ticket["transcript"][0]["user"]
+    assert ticket["transcript"][0]["labels"]["intent"]  # each turn with its route labels
+
+
 def test_streamed_chat_matches_its_final_answer(client: OpenAI) -> None:
     stream = client.chat.completions.create(
         model="tandem",

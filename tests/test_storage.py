@@ -140,7 +140,7 @@ def test_migrations_run_once_and_are_recorded(store_url: str) -> None:
         assert db.transaction(lambda c: c.execute(text("SELECT COUNT(*) FROM demo")).scalar()) == 1
     TicketStore(db).create("m", handoff())
     FeedbackStore(db).add(1)
-    assert db.applied("tickets") == [1, 2] and db.applied("feedback") == [1]
+    assert db.applied("tickets") == [1, 2, 3] and db.applied("feedback") == [1]
 
     longer = Schema("demo", (*schema.migrations, "ALTER TABLE demo ADD COLUMN y TEXT"))
     Database(store_url).migrate(longer)
@@ -175,7 +175,7 @@ def test_upgrade_from_old_user_version_files(tmp_path: Path) -> None:
     tickets = TicketStore(tickets_file)  # a Path, as callers passed before
     assert [t.message for t in tickets.recent()] == ["old one"]
     assert tickets.create("new one", handoff()) == "T-000002"
-    assert tickets.db.applied("tickets") == [1, 2]  # 1 adopted, 2 (uid column) applied
+    assert tickets.db.applied("tickets") == [1, 2, 3]  # 1 adopted; 2 (uid), 3 (transcript) applied
     traces = TraceStore.beside(tmp_path / "index")
     assert traces.get("old1") == {"id": "old1"} and traces.db.applied("traces") == [1]
     traces.add(trace_body("new"))

@@ -164,8 +164,9 @@ def test_chat_citation_trace_feedback_and_handoff(server: Server, browser) -> No
     page.fill("#question", "What tyre pressure should I run on my Trail T5?")
     with page.expect_request("**/v1/chat/completions") as sent:
         page.keyboard.press("Enter")
-    users = [m["content"] for m in sent.value.post_data_json["messages"] if m["role"] == "user"]
-    assert users[0] == QUESTION and users[-1].startswith("What tyre pressure"), users  # the chat's history
+    body = sent.value.post_data_json  # the chat is one stored conversation: only the new turn is sent
+    assert body["conversation_id"].startswith("conv_"), body
+    assert [m["content"] for m in body["messages"]] == ["What tyre pressure should I run on my Trail T5?"]
     page.locator("#stop").click()
     expect(page.locator(".msg-bot").nth(2).locator(".stopped-note")).to_be_visible()
     expect(page.locator("#send")).to_be_visible()
@@ -189,6 +190,21 @@ def test_chat_citation_trace_feedback_and_handoff(server: Server, browser) -> No
     answer.locator(".source-chip").first.click()
     expect(panel.locator("mark.hl").first).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "web-ui-phone-source.png"), animations="disabled")
+
+    # New chat starts another conversation: the next question goes without the old id.
+    page.set_viewport_size({"width": 1400, "height": 900})
+    old = page.evaluate("document.getElementById('messages').dataset.conversation")
+    assert old and old.startswith("conv_")
+    page.locator("#new-chat").click()
+    page.fill("#question", QUESTION)
+    with page.expect_request("**/v1/chat/completions") as sent:
+        page.keyboard.press("Enter")
+    assert "conversation_id" not in sent.value.post_data_json
+    expect(page.locator(".msg-bot").first.locator(".source-chip").first).to_be_visible(
+        timeout=ANSWER_TIMEOUT_MS
+    )
+    new = page.evaluate("document.getElementById('messages').dataset.conversation")
+    assert new and new.startswith("conv_") and new != old
     assert not errors, errors
     page.close()
 

@@ -167,6 +167,8 @@ def tickets(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List handoff tickets waiting for a person."""
+    from rich.markup import escape
+
     from tandem.config import Settings
     from tandem.route.tickets import TicketStore
     from tandem.storage import open_store
@@ -180,7 +182,12 @@ def tickets(
         console.print("no tickets")
     for row in rows:
         labels = ", ".join(f"{k}={v}" for k, v in row.labels.items())
-        console.print(f"[bold]{row.ticket}[/] {row.created} queue={row.queue} {labels}\n  {row.message}")
+        console.print(f"[bold]{row.ticket}[/] {row.created} queue={row.queue} {labels}")
+        console.print(f"  {row.message}", markup=False)
+        for turn in (row.transcript or [])[:-1]:  # the conversation before the message
+            console.print(f"    turn {turn['turn']}: {turn['user']}", markup=False)
+        if row.reasons:
+            console.print(f"  [dim]{escape('; '.join(row.reasons))}[/]")
 
 
 def _pick_label_set(available: list[str], wanted: str | None, label_column: str) -> str:

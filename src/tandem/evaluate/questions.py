@@ -4,7 +4,10 @@ Each line is an object with `question` (or `text`) and optionally `id`, `answera
 true), `expected_docs` (document ids), `reference` / `references` / `reference_answer` (answers to
 score against), `key_facts` (what a right answer must state: a list of facts, each a list of
 accepted wordings, e.g. `[["EUR 25", "25 euros"]]`) and `expected_route` (an action such as
-"answer" or "handoff:safety", or a label).
+"answer" or "handoff:safety", or a label), and `history` (the conversation's earlier user turns,
+oldest first: the question is asked as a follow-up). A line with `turns` instead is a whole
+conversation (`examples/demo-kb/conversations.jsonl`): each turn (`user`, `expected_docs`,
+`expected_action`) becomes a case asked with the turns before it as its history, id `<id>.t<n>`.
 
 >>> from pathlib import Path
 >>> questions = load_questions(Path("examples/demo-kb/questions.jsonl"))  # doctest: +SKIP
@@ -22,7 +25,7 @@ from tandem.errors import InputError
 
 QUESTION_KEYS = ("question", "text")
 REFERENCE_KEYS = ("reference", "references", "reference_answer", "reference_answers", "answers")
-KNOWN_KEYS = {"id", "_id", "answerable", "expected_docs", "expected_route", "key_facts"}
+KNOWN_KEYS = {"id", "_id", "answerable", "expected_docs", "expected_route", "key_facts", "history"}
 KNOWN_KEYS |= {*QUESTION_KEYS, *REFERENCE_KEYS}
 
 
@@ -38,6 +41,7 @@ class EvalQuestion:
     references: tuple[str, ...] = ()
     expected_route: str | None = None
     key_facts: tuple[tuple[str, ...], ...] = ()  # each fact: its accepted wordings
+    history: tuple[str, ...] = ()  # earlier user turns of its conversation, oldest first
     extra: dict = field(default_factory=dict)
 
 
@@ -111,9 +115,31 @@ def _parse(row: object, line: int) -> tuple[EvalQuestion, str | None]:
         references=tuple(dict.fromkeys(references)),
         expected_route=route.strip() if route else None,
         key_facts=_key_facts(row.get("key_facts")),
+        history=_strings(row.get("history"), "history"),
         extra={k: v for k, v in row.items() if k not in KNOWN_KEYS},
     )
     return item, warning
+
+
+def _parse_line(row: object, line: int) -> list[tuple[EvalQuestion, str | None]]:
+    """One question, or every turn of a conversation (a line with `turns`)."""
+    if not isinstance(row, dict) or "turns" not in row:
+        return [_parse(row, line)]
+    turns = row["turns"]
+    if not isinstance(turns, list) or not turns or not all(isinstance(t, dict) for t in turns):
+        raise _BadLine('"turns" must be a non-empty list of objects with a "user" message')
+    name = str(row.get("id") or f"line-{line}")
+    cases = []
+    for number, turn in enumerate(turns, start=1):
+        case = {
+            "id": f"{name}.t{number}",
+            "question": turn.get("user"),
+            "expected_docs": turn.get("expected_docs"),
+            "history": [t.get("user") or "" for t in turns[: number - 1]],
+            **({"expected_route": turn["expected_action"]} if turn.get("expected_action") else {}),
+        }
+        cases.append(_parse(case, line))
+    return cases
 
 
 def load_questions(path: Path, limit: int | None = None) -> QuestionSet:
@@ -131,22 +157,24 @@ def load_questions(path: Path, limit: int | None = None) -> QuestionSet:
         if not line.strip():
             continue
         try:
-            item, warning = _parse(json.loads(line), number)
+            parsed = _parse_line(json.loads(line), number)
         except json.JSONDecodeError as exc:
             problems.append(f"line {number}: not valid JSON ({exc.msg} at column {exc.colno}); skipped")
             continue
         except _BadLine as exc:
             problems.append(f"line {number}: {exc}; skipped")
             continue
-        if warning:
-            problems.append(warning)
-        if item.id in seen:
-            renamed = f"{item.id}@line{number}"
-            problems.append(f"line {number}: id {item.id!r} is used twice; this one is {renamed!r}")
-            item = EvalQuestion(**{**item.__dict__, "id": renamed})
-        seen.add(item.id)
-        items.append(item)
+        for item, warning in parsed:
+            if warning:
+                problems.append(warning)
+            if item.id in seen:
+                renamed = f"{item.id}@line{number}"
+                problems.append(f"line {number}: id {item.id!r} is used twice; this one is {renamed!r}")
+                item = EvalQuestion(**{**item.__dict__, "id": renamed})
+            seen.add(item.id)
+            items.append(item)
         if limit is not None and len(items) >= limit:
+            items = items[:limit]
             break
     if not items:
         detail = f" ({len(problems)} bad lines, first: {problems[0]})" if problems else ""

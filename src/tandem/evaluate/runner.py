@@ -139,11 +139,13 @@ class EvalRunner:
             "expected_docs": list(question.expected_docs),
             "references": list(question.references),
             "expected_route": question.expected_route,
+            **({"history": list(question.history)} if question.history else {}),
             **({"extra": question.extra} if question.extra else {}),
         }
         try:
-            answer = self.bot.ask(question.question)
-            ranked = ranked_documents(p.chunk.doc_id for p in self.bot.search(question.question, self.depth))
+            answer = self.bot.ask(question.question, history=question.history)
+            searched = str(answer.diagnostics.get("resolved_question") or question.question)  # a follow-up's
+            ranked = ranked_documents(p.chunk.doc_id for p in self.bot.search(searched, self.depth))
         except Exception as exc:  # one bad question must not end a 500-question run
             return {**base, "error": f"{type(exc).__name__}: {exc}", "mode": "error", "abstained": True,
                     "failures": ["error"], "timings_ms": {}}  # fmt: skip
