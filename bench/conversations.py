@@ -9,6 +9,11 @@ turn as `tandem.converse.followup.resolve` makes it standalone (the encoder's co
 previous turn decides whether a short turn starts a new topic). Prints, per method, the share of
 follow-up turns and of standalone turns whose top passage comes from an expected document, and how
 often `resolve` called a turn a follow-up. Writes JSON (default bench/results/conversations.json).
+
+`--latency` also times every turn of the follow-up conversations through `Tandem.ask` with the demo
+router, twice, interleaved: asked alone, and as the next turn of a stored conversation (loading its
+turns, resolving the follow-up, routing over the conversation, storing the turn). Prints both p50s
+and the median of the per-turn differences (target, issue 19: at most 30 ms more).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ def main() -> None:
     parser.add_argument("--split", choices=("dev", "test", "all"), default="all")
     parser.add_argument("--related", type=float, help="the new-topic cosine (default: the shipped one)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "conversations.json")
+    parser.add_argument("--latency", action="store_true", help="also time stored-conversation turns")
     args = parser.parse_args()
 
     lines = (args.kb / "conversations.jsonl").read_text().splitlines()
@@ -86,6 +92,7 @@ def main() -> None:
                         }
                     )
                 history.append(text)
+        latency = turn_latency(bot, args.kb, conversations, Path(scratch)) if args.latency else None
 
     def rate(subset: list[dict], key: str) -> float | None:
         return round(sum(r[key] for r in subset) / len(subset), 3) if subset else None
@@ -108,6 +115,7 @@ def main() -> None:
         "expected_document_first": figures,
         "detection": detected,
         "resolve_ms_p50_p95": [round(float(np.percentile(resolve_ms, q)), 2) for q in (50, 95)],
+        "turn_latency_ms": latency,
         "rows": rows,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -121,6 +129,38 @@ def main() -> None:
         f"resolve called {detected['follow_ups_called_follow_up']} of follow-ups and "
         f"{detected['standalone_called_follow_up']} of standalone turns follow-ups"
     )
+    if latency:
+        print(f"turn latency: {latency}")
+
+
+def turn_latency(bot: Tandem, kb: Path, conversations: list[dict], scratch: Path) -> dict:
+    """p50 wall time of each follow-up conversation's turns asked alone and in a stored conversation."""
+    routed = Tandem(
+        bot.settings.index_dir,
+        bot.settings.model_copy(update={"router": kb.parent / "router" / "router.toml", "data_dir": scratch}),
+        encoder=bot.encoder,
+    )
+    routed.warm_up(generator=False)
+    alone, stored = [], []
+    for conversation in [c for c in conversations if c["kind"] == "follow_up"]:
+        cid = routed.start_conversation()
+        for number, turn in enumerate(conversation["turns"]):
+            timed = {}
+            order = ("alone", "stored") if number % 2 else ("stored", "alone")
+            for kind in order:
+                routed.selector.units._cache.clear()  # both start cold: the units of a passage are cached
+                started = time.perf_counter()
+                routed.ask(turn["user"], conversation_id=cid if kind == "stored" else None)
+                timed[kind] = (time.perf_counter() - started) * 1000
+            alone.append(timed["alone"])
+            stored.append(timed["stored"])
+    differences = np.array(stored) - np.array(alone)
+    return {
+        "turns": len(alone),
+        "alone_p50": round(float(np.median(alone)), 1),
+        "conversation_p50": round(float(np.median(stored)), 1),
+        "median_difference": round(float(np.median(differences)), 1),
+    }
 
 
 if __name__ == "__main__":
