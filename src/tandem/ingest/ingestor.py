@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +26,7 @@ from tandem.index.manifest import ChunkingInfo, EncoderInfo, FileRecord, Manifes
 from tandem.index.snapshot import IndexSnapshot
 from tandem.index.vector_store import VectorStoreConfig
 from tandem.index.writer import IndexWriter
+from tandem.ingest.prefetch import prefetched, then_none
 from tandem.ingest.prepare import DocumentProcessor, LocalProcessor, PreparedDocument
 from tandem.version import __version__
 
@@ -238,38 +239,45 @@ class Ingestor:
 
         with _progress(show_progress) as progress:
             task = progress.add_task("Parsing", total=len(todo)) if progress else None
-            parsed: list[tuple[str, Path, str, Path, list[PreparedDocument]]] = []
-            loaded = self.processor.prepare([(path, relative) for _, path, relative, _, _ in todo], tags)
-            for (key, path, _relative, digest, root), outcome in zip(todo, loaded, strict=True):
-                try:
-                    documents = outcome.unwrap(path)
-                    digest = digest or file_sha256(path)
-                except (DocumentError, OSError) as exc:
-                    problem = exc.problem if isinstance(exc, DocumentError) else f"cannot be read: {exc}"
-                    if key in old_files and reuse:
-                        problem += "; kept the previously indexed version"
-                        for doc_id in old_files[key].doc_ids:
-                            builder.copy(previous, doc_id)  # type: ignore[arg-type]
-                        files[key] = old_files[key]
-                    report.skipped.append((str(path), problem))
-                    documents = []
-                accepted = []
-                for prepared in documents:
-                    doc_id = prepared.document.doc_id
-                    if doc_id in taken:
-                        report.skipped.append((str(path), f"document id {doc_id!r} is already in the index"))
-                        continue
-                    taken.add(doc_id)
-                    accepted.append(prepared)
-                if accepted:
-                    parsed.append((key, path, digest, root, accepted))
-                    if key in old_files:
-                        report.files_changed += 1
-                    else:
-                        report.files_added += 1
-                if progress and task is not None:
-                    progress.advance(task)
-            self._embed(parsed, builder, files, report, progress)
+            loaded = prefetched(
+                self.processor.prepare([(path, relative) for _, path, relative, _, _ in todo], tags)
+            )
+
+            def accepted_files() -> Iterator[tuple[str, Path, str, Path, list[PreparedDocument]]]:
+                """Each parsed file's new documents, as parsing finishes them (embedding runs meanwhile)."""
+                for (key, path, _relative, digest, root), outcome in zip(todo, loaded, strict=True):
+                    try:
+                        documents = outcome.unwrap(path)
+                        digest = digest or file_sha256(path)
+                    except (DocumentError, OSError) as exc:
+                        problem = exc.problem if isinstance(exc, DocumentError) else f"cannot be read: {exc}"
+                        if key in old_files and reuse:
+                            problem += "; kept the previously indexed version"
+                            for doc_id in old_files[key].doc_ids:
+                                builder.copy(previous, doc_id)  # type: ignore[arg-type]
+                            files[key] = old_files[key]
+                        report.skipped.append((str(path), problem))
+                        documents = []
+                    accepted = []
+                    for prepared in documents:
+                        doc_id = prepared.document.doc_id
+                        if doc_id in taken:
+                            report.skipped.append(
+                                (str(path), f"document id {doc_id!r} is already in the index")
+                            )
+                            continue
+                        taken.add(doc_id)
+                        accepted.append(prepared)
+                    if accepted:
+                        yield key, path, digest, root, accepted
+                        if key in old_files:
+                            report.files_changed += 1
+                        else:
+                            report.files_added += 1
+                    if progress and task is not None:
+                        progress.advance(task)
+
+            self._embed(accepted_files(), builder, files, report, progress)
 
         nothing_new = not (report.files_added or report.files_changed or report.files_deleted or moved)
         if (not files and previous is None) or (previous is not None and nothing_new):
@@ -288,26 +296,33 @@ class Ingestor:
 
     def _embed(
         self,
-        parsed: list[tuple[str, Path, str, Path, list[PreparedDocument]]],
+        parsed: Iterable[tuple[str, Path, str, Path, list[PreparedDocument]]],
         builder: VersionBuilder,
         files: dict[str, FileRecord],
         report: IngestReport,
         progress: Progress | None,
     ) -> None:
-        """Embed prepared documents in bounded batches, adding them to the build in order."""
-        pending: list[tuple[Document, list[Chunk]]] = []
-        for key, _path, digest, root, documents in parsed:
-            for prepared in documents:
-                pending.append((prepared.document, self._scan(prepared, report)))
-            files[key] = FileRecord(
-                sha256=digest,
-                doc_ids=[p.document.doc_id for p in documents],
-                root=str(root),
-                kind=documents[0].document.kind,
-            )
-        total = sum(len(c) for _, c in pending)
-        task = progress.add_task("Embedding", total=total) if progress else None
-        for (batch, sentence_texts), vectors in self.processor.encode(self._batches(pending)):
+        """Embed prepared documents in bounded batches as they arrive, adding them to the build in order."""
+        task = progress.add_task("Embedding", total=0) if progress else None
+        seen = 0
+
+        def documents() -> Iterator[tuple[Document, list[Chunk]]]:
+            nonlocal seen
+            for key, _path, digest, root, prepared_documents in parsed:
+                files[key] = FileRecord(
+                    sha256=digest,
+                    doc_ids=[p.document.doc_id for p in prepared_documents],
+                    root=str(root),
+                    kind=prepared_documents[0].document.kind,
+                )
+                for prepared in prepared_documents:
+                    chunks = self._scan(prepared, report)
+                    seen += len(chunks)
+                    if progress and task is not None:
+                        progress.update(task, total=seen)
+                    yield prepared.document, chunks
+
+        for (batch, sentence_texts), vectors in self.processor.encode(self._batches(documents())):
             count = len(sentence_texts)
             chunk_vectors, rest = vectors[:count], vectors[count:]
             bounds = np.cumsum([0, *[len(g) for g in sentence_texts]])
@@ -323,13 +338,13 @@ class Ingestor:
                 progress.advance(task, count)
 
     def _batches(
-        self, pending: list[tuple[Document, list[Chunk]]]
+        self, pending: Iterable[tuple[Document, list[Chunk]]]
     ) -> Iterator[tuple[tuple[list[tuple[Document, list[Chunk]]], list[list[str]]], list[str]]]:
         """Documents in groups of about 8 encoder batches of chunks, each with its texts to embed
         (chunks, then their sentences): the same groups however the work is spread."""
         batch: list[tuple[Document, list[Chunk]]] = []
         batch_chunks = 0
-        for item in [*pending, None]:
+        for item in then_none(pending):
             if item is not None:
                 batch.append(item)
                 batch_chunks += len(item[1])
