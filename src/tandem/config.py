@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(220, ge=16, le=2048)
     chunk_overlap: int = Field(32, ge=0)
     sentence_vectors: bool = Field(True, description="Also embed each chunk's sentences.")
+    late_sentence_vectors: bool = Field(
+        False,
+        description="Sentence vectors pooled from the chunk's own pass (late chunking), not a second pass.",
+    )
     corpus_guard: Literal["off", "flag", "quarantine"] = Field(
         "flag", description="Scan chunks for instructions aimed at the model: report, or keep them out."
     )

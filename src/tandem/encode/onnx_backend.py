@@ -59,6 +59,37 @@ class OnnxEncoder(WordPieceCounter):
             return tokens[:, 0]
         return mean_pool(tokens, mask)
 
+    def encode_spans(
+        self, texts: list[str], spans: list[list[tuple[int, int]]], batch_size: int = 32
+    ) -> tuple[np.ndarray, list[list[np.ndarray | None]]]:
+        """Each text's vector and, from the same forward pass, a vector per character span of it:
+        the mean of the span's token vectors, which attended to the whole text ("late chunking",
+        Günther et al. 2024). A span cut off by truncation gets None."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        order = np.argsort([len(t) for t in texts])
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        pooled: list[list[np.ndarray | None]] = [[] for _ in texts]
+        for i in range(0, len(texts), batch_size):
+            picked = order[i : i + batch_size]
+            encodings = self.batch_tokenizer.encode_batch([texts[j] for j in picked])
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            types = np.array([e.type_ids for e in encodings], dtype=np.int64)
+            (tokens,) = self.session.run(
+                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            )
+            out[picked] = tokens[:, 0] if self.pooling == "cls" else mean_pool(tokens, mask)
+            for row, (j, encoding) in enumerate(zip(picked, encodings, strict=True)):
+                offsets = np.array(encoding.offsets, dtype=np.int64).reshape(-1, 2)
+                real = (np.array(encoding.special_tokens_mask) == 0) & (mask[row] == 1)
+                for start, end in spans[j]:
+                    inside = real & (offsets[:, 0] < end) & (offsets[:, 1] > start)
+                    pooled[j].append(tokens[row][inside].mean(axis=0) if inside.any() else None)
+        return normalise(out), [
+            [None if v is None else normalise(v[None, :])[0] for v in vectors] for vectors in pooled
+        ]
+
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)

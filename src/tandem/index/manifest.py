@@ -24,6 +24,7 @@ class ChunkingInfo(BaseModel):
     max_tokens: int
     overlap: int
     sentence_vectors: bool = False
+    late_sentences: bool = False  # sentence vectors pooled from the chunk's pass (late chunking)
 
 
 class VectorsInfo(BaseModel):

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
-import stat
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import Progress
 
 from tandem.documents.chunking import Chunker
 from tandem.documents.loaders import discover
-from tandem.documents.models import Chunk, Document
+from tandem.documents.models import Chunk
 from tandem.documents.text_utils import encodable, split_sentences
 from tandem.encode import Encoder
 from tandem.errors import DocumentError, IndexError_, InputError
@@ -26,8 +22,11 @@ from tandem.index.manifest import ChunkingInfo, EncoderInfo, FileRecord, Manifes
 from tandem.index.snapshot import IndexSnapshot
 from tandem.index.vector_store import VectorStoreConfig
 from tandem.index.writer import IndexWriter
+from tandem.ingest.files import file_sha256, progress_bars, unreadable_entry
+from tandem.ingest.late_chunking import can_late_chunk, encode_late
 from tandem.ingest.prefetch import prefetched, then_none
 from tandem.ingest.prepare import DocumentProcessor, LocalProcessor, PreparedDocument
+from tandem.ingest.scan_ahead import Scan, ScanPool
 from tandem.version import __version__
 
 
@@ -55,45 +54,6 @@ class IngestReport:
         return self.files_added + self.files_changed + self.files_unchanged + self.files_deleted > 0
 
 
-def _unreadable_entry(path: Path) -> str:
-    """Why `path` cannot be ingested before it is even opened, or "" when it can be tried: a name
-    that is not UTF-8 cannot be stored, and a named pipe, socket or device would block the read."""
-    try:
-        str(path).encode("utf-8")
-    except UnicodeEncodeError:
-        return "its name is not valid UTF-8; rename the file to ingest it"
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return ""  # a broken link or a vanished file: reported when it is hashed
-    if not stat.S_ISREG(mode):
-        return "is not a regular file (a named pipe, socket or device); only files are ingested"
-    return ""
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Progress | None]:
-    if not enabled:
-        yield None
-        return
-    columns = (
-        TextColumn("{task.description:<9}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:
-        yield progress
-
-
 class Ingestor:
     """Adds files to an index folder as a new version; unchanged files are carried over as is."""
 
@@ -109,6 +69,7 @@ class Ingestor:
         quarantine: bool = False,
         vector_store: VectorStoreConfig | None = None,
         processor: DocumentProcessor | None = None,
+        late_sentences: bool = False,
     ) -> None:
         self.writer = IndexWriter(index_dir, vector_store, keep_versions)
         self.layout = self.writer.layout
@@ -120,8 +81,10 @@ class Ingestor:
         self.keep_versions = keep_versions
         self.batch_size = batch_size
         self.sentence_vectors = sentence_vectors
-        # Parsing, chunking, scanning and embedding: here, or farmed out (tandem.ingest.ray).
-        self.processor = processor or LocalProcessor(encoder, chunker, corpus_guard, batch_size)
+        self.late_sentences = late_sentences and can_late_chunk(encoder)
+        # Parsing, chunking and embedding: here, or farmed out with the scan too (tandem.ingest.ray).
+        # Here, `corpus_guard` scans each document in a thread beside the embedding (scan_ahead).
+        self.processor = processor or LocalProcessor(encoder, chunker, None, batch_size)
 
     def _encoder_info(self) -> EncoderInfo:
         return EncoderInfo(
@@ -135,7 +98,13 @@ class Ingestor:
             max_tokens=self.chunker.max_tokens,
             overlap=self.chunker.overlap,
             sentence_vectors=self.sentence_vectors,
+            late_sentences=self._late,
         )
+
+    @property
+    def _late(self) -> bool:
+        """Sentence vectors from the chunks' pass: asked for, possible here (not on Ray workers)."""
+        return self.late_sentences and self.sentence_vectors and isinstance(self.processor, LocalProcessor)
 
     def ingest(
         self, paths: list[Path], tags: tuple[str, ...] = (), show_progress: bool = False, wait_s: float = 0.0
@@ -147,7 +116,7 @@ class Ingestor:
         for path in paths:
             if not path.exists():
                 report.skipped.append((encodable(str(path)), "does not exist"))
-            elif not path.is_dir() and (problem := _unreadable_entry(path)):
+            elif not path.is_dir() and (problem := unreadable_entry(path)):
                 report.skipped.append((encodable(str(path)), problem))
             else:
                 roots.append(path)
@@ -155,7 +124,7 @@ class Ingestor:
         unusable = 0
         for root in roots:
             for file_path, relative in discover(root):
-                if problem := _unreadable_entry(file_path):
+                if problem := unreadable_entry(file_path):
                     report.skipped.append((encodable(str(file_path)), problem))
                     unusable += 1
                     continue
@@ -237,7 +206,7 @@ class Ingestor:
                 taken.add(doc_id)
             files[key] = record
 
-        with _progress(show_progress) as progress:
+        with progress_bars(show_progress) as progress:
             task = progress.add_task("Parsing", total=len(todo)) if progress else None
             loaded = prefetched(
                 self.processor.prepare([(path, relative) for _, path, relative, _, _ in todo], tags)
@@ -302,12 +271,12 @@ class Ingestor:
         report: IngestReport,
         progress: Progress | None,
     ) -> None:
-        """Embed prepared documents in bounded batches as they arrive, adding them to the build in order."""
+        """Embed prepared documents in bounded batches as they arrive (the corpus guard scanning
+        them meanwhile), adding them to the build in order."""
         task = progress.add_task("Embedding", total=0) if progress else None
-        seen = 0
 
-        def documents() -> Iterator[tuple[Document, list[Chunk]]]:
-            nonlocal seen
+        def arriving() -> Iterator[PreparedDocument]:
+            seen = 0
             for key, _path, digest, root, prepared_documents in parsed:
                 files[key] = FileRecord(
                     sha256=digest,
@@ -316,40 +285,52 @@ class Ingestor:
                     kind=prepared_documents[0].document.kind,
                 )
                 for prepared in prepared_documents:
-                    chunks = self._scan(prepared, report)
-                    seen += len(chunks)
+                    seen += len(prepared.chunks)
                     if progress and task is not None:
                         progress.update(task, total=seen)
-                    yield prepared.document, chunks
+                    yield prepared
 
-        for (batch, sentence_texts), vectors in self.processor.encode(self._batches(documents())):
-            count = len(sentence_texts)
-            chunk_vectors, rest = vectors[:count], vectors[count:]
-            bounds = np.cumsum([0, *[len(g) for g in sentence_texts]])
-            per_chunk = [rest[bounds[i] : bounds[i + 1]] for i in range(count)]
-            offset = 0
-            for document, chunks in batch:
-                end = offset + len(chunks)
-                sentences = per_chunk[offset:end] if self.sentence_vectors else None
-                builder.add(document, chunks, chunk_vectors[offset:end], sentences)
-                offset = end
-            report.new_chunks += count
-            if progress and task is not None:
-                progress.advance(task, count)
+        with ScanPool(self.corpus_guard) as scans:
+            pending = (scans.submit(prepared) for prepared in arriving())
+            for (batch, sentence_texts), vectors in self._encoded(self._batches(pending)):
+                count = len(sentence_texts)
+                chunk_vectors, rest = vectors[:count], vectors[count:]
+                bounds = np.cumsum([0, *[len(g) for g in sentence_texts]])
+                per_chunk = [rest[bounds[i] : bounds[i + 1]] for i in range(count)]
+                offset = 0
+                for prepared, scan in batch:
+                    end = offset + len(prepared.chunks)
+                    ScanPool.findings(prepared, scan)
+                    kept_ids = {c.chunk_id for c in self._scan(prepared, report)}
+                    rows = [offset + i for i, c in enumerate(prepared.chunks) if c.chunk_id in kept_ids]
+                    kept = [prepared.chunks[r - offset] for r in rows]
+                    sentences = [per_chunk[r] for r in rows] if self.sentence_vectors else None
+                    builder.add(prepared.document, kept, chunk_vectors[rows], sentences)
+                    report.new_chunks += len(kept)
+                    offset = end
+                if progress and task is not None:
+                    progress.advance(task, count)
+
+    def _encoded(self, batches: Iterator) -> Iterator:
+        """The processor's vectors; here, with `late_sentences`, sentence vectors from the chunks' pass."""
+        if not self._late:
+            return self.processor.encode(batches)
+        chunks_of = lambda group: [c for prepared, _ in group for c in prepared.chunks]  # noqa: E731
+        return encode_late(self.encoder, batches, chunks_of, self.batch_size)  # type: ignore[arg-type]
 
     def _batches(
-        self, pending: Iterable[tuple[Document, list[Chunk]]]
-    ) -> Iterator[tuple[tuple[list[tuple[Document, list[Chunk]]], list[list[str]]], list[str]]]:
+        self, pending: Iterable[tuple[PreparedDocument, Scan | None]]
+    ) -> Iterator[tuple[tuple[list[tuple[PreparedDocument, Scan | None]], list[list[str]]], list[str]]]:
         """Documents in groups of about 8 encoder batches of chunks, each with its texts to embed
         (chunks, then their sentences): the same groups however the work is spread."""
-        batch: list[tuple[Document, list[Chunk]]] = []
+        batch: list[tuple[PreparedDocument, Scan | None]] = []
         batch_chunks = 0
         for item in then_none(pending):
             if item is not None:
                 batch.append(item)
-                batch_chunks += len(item[1])
+                batch_chunks += len(item[0].chunks)
             if batch and (item is None or batch_chunks >= self.batch_size * 8):
-                chunks_in_batch = [c for _, chunks in batch for c in chunks]
+                chunks_in_batch = [c for prepared, _ in batch for c in prepared.chunks]
                 sentence_texts = [self._sentence_texts(c) for c in chunks_in_batch]
                 texts = [c.indexed_text() for c in chunks_in_batch]
                 yield (batch, sentence_texts), texts + [t for group in sentence_texts for t in group]

@@ -203,6 +203,7 @@ class Tandem:
             quarantine=s.corpus_guard == "quarantine",
             vector_store=self.vector_store,
             processor=processor,
+            late_sentences=s.late_sentence_vectors,
         )
 
     def search(
