@@ -76,3 +76,12 @@ def test_a_sentence_past_the_token_limit_is_encoded_alone(encoder, tmp_path: Pat
     assert (
         float(late[-1] @ last) > 0.98
     )  # beyond 256 tokens: the separate pass (batched with the others cut off)
+
+
+def test_an_index_without_late_chunking_keeps_the_manifest_older_versions_read() -> None:
+    from tandem.index.manifest import ChunkingInfo
+
+    plain = ChunkingInfo(max_tokens=220, overlap=32, sentence_vectors=True)
+    assert "late_sentences" not in plain.model_dump_json()  # a rollback can still open the index
+    late = ChunkingInfo(max_tokens=220, overlap=32, sentence_vectors=True, late_sentences=True)
+    assert ChunkingInfo.model_validate_json(late.model_dump_json()) == late != plain

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 FORMAT = 1
 
@@ -25,6 +25,15 @@ class ChunkingInfo(BaseModel):
     overlap: int
     sentence_vectors: bool = False
     late_sentences: bool = False  # sentence vectors pooled from the chunk's pass (late chunking)
+
+    @model_serializer(mode="wrap")
+    def _omit_default_late(self, handler: SerializerFunctionWrapHandler) -> dict:
+        """`late_sentences` is written only when true, so an index built without it stays readable
+        by the versions before the field (a rollback after an upgrade)."""
+        data = handler(self)
+        if not self.late_sentences:
+            data.pop("late_sentences", None)
+        return data
 
 
 class VectorsInfo(BaseModel):
