@@ -12,6 +12,7 @@ from tandem.cli.options import (
     ConfigOption,
     IndexOption,
     JsonOption,
+    RouterOption,
     SourceOption,
     TagOption,
     open_tandem,
@@ -93,10 +94,7 @@ def ask(
     index: IndexOption = None,
     source: SourceOption = None,
     tag: TagOption = None,
-    router: Annotated[
-        Path | None,
-        typer.Option("--router", help="Route first: a router folder or TOML (default: $TANDEM_ROUTER)."),
-    ] = None,
+    router: RouterOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
     explain: Annotated[

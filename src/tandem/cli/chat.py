@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -15,6 +14,7 @@ from tandem.cli.options import (
     ConfigOption,
     IndexOption,
     JsonOption,
+    RouterOption,
     SourceOption,
     TagOption,
     open_tandem,
@@ -37,10 +37,7 @@ app = typer.Typer(help="Read stored conversations (chat, web UI and API).", no_a
 def chat(
     index: IndexOption = None,
     conversation: ConversationOption = None,
-    router: Annotated[
-        Path | None,
-        typer.Option("--router", help="Route every turn: a router folder or TOML (default: $TANDEM_ROUTER)."),
-    ] = None,
+    router: RouterOption = None,
     source: SourceOption = None,
     tag: TagOption = None,
     config: ConfigOption = None,

@@ -24,6 +24,10 @@ SourceOption = Annotated[
     typer.Option("--source", help="Only documents whose id or path matches this glob."),
 ]
 TagOption = Annotated[list[str] | None, typer.Option("--tag", help="Only documents with this tag.")]
+RouterOption = Annotated[
+    Path | None,
+    typer.Option("--router", help="Route every question: a router folder or TOML (default: $TANDEM_ROUTER)."),
+]
 
 
 def load_settings(config: Path | None, **overrides: object) -> Settings:
