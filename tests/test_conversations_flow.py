@@ -56,16 +56,21 @@ def test_a_request_for_a_person_mid_conversation_hands_off_with_the_transcript(b
         "ok can i talk to a real person pls",
     ]
     assert ticket.reasons == ["the customer asked for a person"]
+    again = bot.ask("hello?? I want a human", conversation_id=cid)
+    assert again.mode == "handoff" and again.ticket == answer.ticket  # one ticket per conversation
+    ticket = next(t for t in bot.tickets.recent(5) if t.ticket == answer.ticket)
+    assert [r["turn"] for r in ticket.transcript] == [1, 2, 3]
     alone = bot.ask("not asking for a human, just a quick question: do you take Apple Pay?")
     assert alone.mode != "handoff"
 
 
-def test_questions_left_unanswered_twice_go_to_a_person(bot) -> None:
+def test_questions_left_unanswered_three_times_go_to_a_person(bot) -> None:
     cid = bot.start_conversation()
-    first = bot.ask("What is the capital of Australia?", conversation_id=cid)
-    assert first.abstained and first.mode == "abstained", first.to_dict()
-    second = bot.ask("Who won the football world cup in 2010?", conversation_id=cid)
-    assert second.mode == "handoff" and "went unanswered" in second.route["reasons"][0], second.to_dict()
+    for question in ("What is the capital of Australia?", "Who won the football world cup in 2010?"):
+        unanswered = bot.ask(question, conversation_id=cid)
+        assert unanswered.abstained and unanswered.mode == "abstained", unanswered.to_dict()
+    third = bot.ask("What is the boiling point of mercury?", conversation_id=cid)
+    assert third.mode == "handoff" and "3 questions" in third.route["reasons"][0], third.to_dict()
 
 
 def test_a_long_history_is_bounded_and_an_injected_turn_is_not_searched(bot) -> None:

@@ -26,6 +26,7 @@ class EarlierTurn:
     labels: dict[str, str] | None = None
     answered: bool | None = None
     reply: str = ""
+    ticket: str | None = None  # the handoff ticket this turn opened
 
 
 @dataclass

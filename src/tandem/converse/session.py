@@ -18,7 +18,7 @@ UNANSWERED_MODES = ("abstained",)
 def earlier_turns(conversation: Conversation) -> list[EarlierTurn]:
     """The stored exchanges as earlier turns: user text, route labels, whether it was answered."""
     return [
-        EarlierTurn(e.question, e.labels or None, e.mode not in UNANSWERED_MODES, e.answer)
+        EarlierTurn(e.question, e.labels or None, e.mode not in UNANSWERED_MODES, e.answer, e.ticket)
         for e in conversation.exchanges
     ]
 

@@ -22,7 +22,6 @@ from tandem.errors import InputError
 from tandem.generate.base import GenerationStats
 from tandem.generate.prompt import ANSWER_GRAMMAR, PROMPT_VERSION, build_messages
 from tandem.guard.input_guard import GuardFinding, GuardReport
-from tandem.guard.pii import redact_pii
 from tandem.index.filters import SearchFilters
 from tandem.pipeline.components import Components
 from tandem.pipeline.conversation import ConversationContext
@@ -249,10 +248,7 @@ class AnswerFlow:
         policy = router.config.policy if router else Policy()
         ticket = None
         if decision.queue is not None:
-            transcript = self.context.transcript(self.question, decision)
-            ticket = self.parts.tickets.create(
-                redact_pii(self.question)[0], decision, transcript, self.context.conversation_id
-            )
+            ticket = self.context.hand_off(self.question, decision, self.parts.tickets)
             template = decision.message or policy.handoff_message
             mode, reason = "handoff", f"routed to {decision.queue}"
         else:

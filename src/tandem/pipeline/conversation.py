@@ -14,6 +14,7 @@ from tandem.guard.pii import mask_pii, redact_pii
 from tandem.pipeline.components import Components
 from tandem.route.config import ConversationPolicy
 from tandem.route.policy import RoutingDecision
+from tandem.route.tickets import TicketStore
 from tandem.storage.conversations import Exchange
 from tandem.trace.spans import Tracer
 
@@ -78,6 +79,19 @@ class ConversationContext:
         if not self.policy.active:
             return None
         return escalate(self.policy, self.turns, question, decision, abstained)
+
+    @property
+    def open_ticket(self) -> str | None:
+        """The ticket an earlier turn of this conversation opened: later handoffs add to it."""
+        return next((t.ticket for t in reversed(self.turns) if t.ticket), None)
+
+    def hand_off(self, question: str, decision: RoutingDecision, tickets: TicketStore) -> str:
+        """The ticket for a handoff: the conversation's open one with its transcript brought up to
+        date (no second ticket for one conversation), or a new one."""
+        transcript = self.transcript(question, decision)
+        if self.open_ticket is not None and tickets.extend(self.open_ticket, transcript):
+            return self.open_ticket
+        return tickets.create(redact_pii(question)[0], decision, transcript, self.conversation_id)
 
     def transcript(self, question: str, decision: RoutingDecision | None, reply: str = "") -> list[dict]:
         """The conversation for a handoff ticket: every turn PII-redacted, with its labels."""

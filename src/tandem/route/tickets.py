@@ -132,6 +132,22 @@ class TicketStore:
         self.db.migrate(SCHEMA)
         return ticket_name(self.db.transaction(insert))
 
+    def extend(self, ticket: str, transcript: list[dict]) -> bool:
+        """Replace an open ticket's transcript with the conversation so far (a later turn of a
+        conversation already with a person); False when there is no such ticket."""
+        if not ticket.startswith("T-") or not ticket[2:].isdigit() or not self.db.exists():
+            return False
+        self.db.migrate(SCHEMA)
+        updated = self.db.transaction(
+            lambda c: (
+                c.execute(
+                    text("UPDATE tickets SET transcript = :transcript WHERE id = :id"),
+                    {"transcript": json.dumps(transcript), "id": int(ticket[2:])},
+                ).rowcount
+            )
+        )
+        return bool(updated)
+
     def recent(self, limit: int = 20, queue: str | None = None) -> list[Ticket]:
         if not self.db.exists():
             return []
