@@ -49,3 +49,13 @@ def test_names_are_product_codes_and_capitalised_words_inside_a_sentence() -> No
         "Care+",
         "Fold F1",
     ]
+
+
+def test_a_new_name_in_a_turn_that_says_more_is_not_put_into_the_last_question() -> None:
+    turn = "ok. can I add Care+ to the same financing?"
+    resolution = resolve(turn, ["I live in Luxembourg, does that work for me?"])
+    assert "I live in Care+" not in resolution.question
+    assert resolution.method == "carried" and resolution.question.endswith(turn)
+    assert (
+        resolve("what about the C2 in size S?", ["Will the K3 fit a 158 cm rider?"]).method == "substituted"
+    )

@@ -49,6 +49,7 @@ _NOT_NAMES = {
 }  # fmt: skip
 SHORT_TURN = 4  # content words: a turn with this few, and no names, may lean on what came before
 STRONG_TURN = 3  # ... with this few and a word pointing back ("it", "and"), or one fewer, it does
+ELLIPSIS_TERMS = 1  # a new name and at most this many other words (one more after "and"): ellipsis
 RELATED = 0.15  # cosine to the previous turn below which a short turn starts a new topic
 
 
@@ -102,7 +103,12 @@ def resolve(
         return Resolution(turn, turn, "standalone")  # names its own subject and says enough about it
     previous = earlier[-1]
     previous_names = names(previous)
-    if own_names and previous_names and (continues or len(own_terms) <= SHORT_TURN):
+    extra = len(own_terms - name_terms)  # what the turn says besides the name it brings
+    if (
+        own_names
+        and previous_names
+        and (extra <= ELLIPSIS_TERMS or (continues and extra <= ELLIPSIS_TERMS + 1))
+    ):
         asked = previous
         for old in previous_names:
             asked = asked.replace(old, own_names[0])
