@@ -1,6 +1,7 @@
 """Ingestion, stage by stage: where does an ingest spend its time?
 
     python bench/ingest.py [--corpus ../shared/data/squad-dev/corpus.jsonl] [--limit N] [--busy]
+    python bench/ingest.py --corpus ../shared/data/banking77/train.csv   # 10,003 short documents
 
 The corpus (a BEIR-style corpus.jsonl, one document per line; default: the 2,067 SQuAD v1.1 dev
 paragraphs) is first ingested end to end with `Tandem.ingest` into a fresh index (default
@@ -15,6 +16,7 @@ peak RSS and the per-stage seconds; writes JSON (default bench/results/ingest.js
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import multiprocessing
 import os
@@ -42,10 +44,19 @@ def spin(stop: multiprocessing.synchronize.Event) -> None:  # type: ignore[name-
 
 
 def corpus_copy(source: Path, folder: Path, limit: int | None) -> Path:
-    """The first `limit` lines of `source` (all when None) as corpus.jsonl in `folder`."""
+    """The first `limit` documents of `source` (all when None) as corpus.jsonl in `folder`: a
+    corpus.jsonl's lines, or a CSV's rows (its `text` column, e.g. Banking77's 10,003 messages)."""
     target = folder / "corpus.jsonl"
     with source.open(encoding="utf-8") as lines, target.open("w", encoding="utf-8") as out:
-        for number, line in enumerate(lines):
+        rows = (
+            (
+                json.dumps({"_id": str(n), "title": "", "text": r["text"]}) + "\n"
+                for n, r in enumerate(csv.DictReader(lines))
+            )
+            if source.suffix == ".csv"
+            else lines
+        )
+        for number, line in enumerate(rows):
             if limit is not None and number >= limit:
                 break
             out.write(line)
@@ -95,7 +106,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ingest.json")
     args = parser.parse_args()
     if not args.corpus.is_file():
-        parser.error(f"{args.corpus} does not exist (a BEIR-style corpus.jsonl)")
+        parser.error(f"{args.corpus} does not exist (a BEIR-style corpus.jsonl, or a CSV with a text column)")
 
     stop = multiprocessing.Event()
     busy = multiprocessing.Process(target=spin, args=(stop,), daemon=True) if args.busy else None
