@@ -15,7 +15,10 @@ def test_ellipsis_with_a_new_name_asks_the_previous_question_about_it() -> None:
 def test_a_turn_that_points_back_is_searched_with_the_turn_before_it() -> None:
     resolution = resolve("how much does it cost?", ["Tell me about the Cargo K3"])
     assert resolution.method == "carried" and resolution.carried == ("Cargo K3",)
-    assert resolution.question == "Tell me about the Cargo K3 how much does it cost?"
+    assert resolution.question == "Cargo K3 how much does it cost?"  # the names and key words, not all of it
+    earlier = ["Can another person ride my bike and use the app?"]
+    joined = resolve("can they change the lock settings?", earlier)
+    assert joined.question == "another person ride bike can they change the lock settings?"  # 4 longest
     lowercase = resolve(
         "and on the fold f1?", ["Is the max rider weight on the Trail T5 for the rider only?"]
     )
