@@ -62,3 +62,8 @@ def test_a_new_name_in_a_turn_that_says_more_is_not_put_into_the_last_question()
     assert (
         resolve("what about the C2 in size S?", ["Will the K3 fit a 158 cm rider?"]).method == "substituted"
     )
+
+
+def test_names_are_whole_words_and_camel_case_product_names() -> None:
+    assert names("How long should a PowerPack 500 take to charge?") == ["PowerPack 500"]
+    assert names("I sent the money with PayPal") == ["PayPal"]  # not "Pay"

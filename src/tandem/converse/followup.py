@@ -31,7 +31,9 @@ _CONTINUES = re.compile(
     re.I,
 )
 _BACK_REFERENCE = re.compile(r"\b(?:it|its|it's|itself|that|this|those|these|they|them|their|same)\b", re.I)
-_NAME = re.compile(r"\b(?:[A-Za-z][a-z]+\+?\s+)?[A-Za-z][A-Za-z]?\d+[A-Za-z0-9]*\b|(?<=\w\s)[A-Z][a-z]+\+?")
+_NAME = re.compile(
+    r"\b(?:[A-Za-z][a-z]+\+?\s+)?[A-Za-z][A-Za-z]?\d+[A-Za-z0-9]*\b|(?<=\w\s)[A-Z][a-z]+(?:[A-Z][a-z]+)*\+?(?:\s\d+\b)?(?![A-Za-z0-9])"
+)
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+'-]*")
 _FUNCTION_WORDS = {
     "a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at", "back", "be",
