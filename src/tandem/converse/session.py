@@ -34,7 +34,8 @@ def load(
         raise NotFoundError(
             f"conversation {conversation_id!r} does not exist for this caller: it is unknown, belongs "
             f"to another API key, or expired (conversations are kept {kept} after their last turn); "
-            "start a new conversation by sending no conversation_id"
+            "start a new conversation instead (a request without conversation_id, or `tandem chat` "
+            "without --conversation)"
         )
     return conversation
 
