@@ -8,7 +8,10 @@ Each client sends the next request from a shared list (a seeded mix of search, c
 over the demo questions); a 429/503 is counted as rejected and retried after its Retry-After
 (at most 3 times), as a well-behaved client would. Every answered chat is followed by a feedback
 write; at the end the feedback store is counted to check that every accepted write was persisted.
-Reports throughput, latency p50/p95/p99 per kind, errors and rejections.
+Reports throughput, latency p50/p95/p99 per kind, errors and rejections. With `--generate` the
+server writes every answer with the decoder (quotes off), and the median decode rate of the answered
+chats is reported: run it with `--clients 1 --mix chat=1` and with 16 clients to compare (issue 20:
+decode under 16 clients >= 0.8x the single-client rate).
 """
 
 from __future__ import annotations
@@ -70,10 +73,20 @@ async def client(http: httpx.AsyncClient, work: asyncio.Queue, results: list[dic
             await asyncio.sleep(min(float(response.headers.get("Retry-After", "1")), 10.0))
         record["seconds"] = time.perf_counter() - started
         if kind == "chat" and record["status"] == 200:
-            trace_id = response.json()["tandem"]["trace_id"]
+            answer = response.json()
+            record["decode_tps"] = decode_rate(answer)
+            trace_id = answer["tandem"]["trace_id"]
             feedback = await http.post("/v1/feedback", json={"rating": "up", "trace_id": trace_id})
             record["feedback"] = feedback.status_code
         results.append(record)
+
+
+def decode_rate(answer: dict) -> float | None:
+    """Tokens per second after the first token, for an answer the decoder wrote (None when quoted)."""
+    tokens = (answer.get("usage") or {}).get("completion_tokens") or 0
+    timings = answer["tandem"].get("timings_ms") or {}
+    decoding_ms = timings.get("generate_ms", 0.0) - timings.get("first_token_ms", 0.0)
+    return round((tokens - 1) / (decoding_ms / 1000), 1) if tokens > 1 and decoding_ms > 0 else None
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -107,6 +120,10 @@ def summarise(results: list[dict], elapsed: float) -> dict:
         rows = [r for r in results if r["kind"] == kind]
         ok = [r["seconds"] for r in rows if r["status"] == 200]
         summary[kind] = {"requests": len(rows), "ok": len(ok), **percentiles(ok)}
+    rates = [r["decode_tps"] for r in results if r.get("decode_tps")]
+    if rates:
+        summary["chat"]["decode_tokens_per_s_median"] = round(float(np.median(rates)), 1)
+        summary["chat"]["generated"] = len(rates)
     summary["feedback_accepted"] = sum(1 for r in results if r["feedback"] == 201)
     return summary
 
@@ -121,13 +138,17 @@ def main() -> None:
     parser.add_argument("--url", help="A running server (default: start `tandem serve --demo`).")
     parser.add_argument("--key", help="API key for --url.")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "load.json")
+    parser.add_argument(
+        "--generate", action="store_true", help="the started server writes answers (prefer_quotes off)"
+    )
     args = parser.parse_args()
     mix = {k: float(v) for k, v in (part.split("=") for part in args.mix.split(","))}
     server = None
     if args.url is None:
         folder = Path(tempfile.mkdtemp(prefix="tandem-load-"))
         print(f"starting tandem serve --demo (data in {folder}) ...")
-        server = start_server(folder, "--demo")
+        settings = {"TANDEM_PREFER_QUOTES": "false"} if args.generate else None
+        server = start_server(folder, "--demo", settings=settings)
         url, key = server.url, server.create_key("user")
     else:
         url, key = args.url, args.key or ""
