@@ -51,6 +51,9 @@ class ServerState:
             if self.settings.trace_retention_days is not None:
                 removed = bot.traces.prune(self.settings.trace_retention_days)
                 log.info("pruned %d trace(s) older than %g days", removed, self.settings.trace_retention_days)
+            expired = bot.conversations.prune()
+            if expired:
+                log.info("removed %d expired conversation(s)", expired)
             if self.auth:
                 _ = self.keys
             _ = self.feedback
