@@ -19,6 +19,7 @@ from tandem.storage.conversations import Exchange
 from tandem.trace.spans import Tracer
 
 HISTORY_TURNS = 8  # earlier user turns a follow-up is resolved against (the most recent)
+HISTORY_TURN_CHARS = 1000  # of each earlier turn: what resolution, routing and the guard read
 
 
 class ConversationContext:
@@ -33,9 +34,10 @@ class ConversationContext:
         router = parts.router
         self.policy = router.config.conversation if router is not None else ConversationPolicy()
         keep = max(HISTORY_TURNS, self.policy.window if self.policy.active else 0)
-        limit = parts.settings.max_question_chars  # 500 turns of 100 kB cost no more than a few short ones
+        limit = min(parts.settings.max_question_chars, HISTORY_TURN_CHARS)
         turns = [t if isinstance(t, EarlierTurn) else EarlierTurn(t) for t in history]
-        self.turns = [replace(t, text=encodable(t.text[:limit])) for t in turns if t.text.strip()][-keep:]
+        turns = [t for t in turns if t.text.strip()][-keep:]  # 500 turns of 100 kB cost what 8 short ones do
+        self.turns = [replace(t, text=encodable(t.text[:limit])) for t in turns]
 
     @property
     def texts(self) -> list[str]:
