@@ -23,7 +23,6 @@ from tandem.errors import TandemError
 from tandem.index.filters import SearchFilters
 
 if TYPE_CHECKING:
-    from tandem.answer import Answer
     from tandem.pipeline import Tandem
 
 
@@ -113,21 +112,19 @@ def print_answer(
     as_json: bool,
     explain: bool = False,
     conversation_id: str | None = None,
-) -> Answer:
+) -> None:
     """Stream the verified sentences to the terminal, then the sources (or the whole answer as JSON);
     `conversation_id`: the stored conversation this question continues."""
     if as_json:
-        answer = bot.ask(question, filters, conversation_id=conversation_id)
-        console.print_json(data=answer.to_dict())
-        return answer
-    final = None
+        console.print_json(data=bot.ask(question, filters, conversation_id=conversation_id).to_dict())
+        return
+    answer = None
     for event in bot.ask_stream(question, filters, conversation_id=conversation_id):
         if event.kind == "sentence":
             console.print(event.text, end=" ", markup=False)
-        final = event.answer or final
+        answer = event.answer or answer
     console.print()
-    assert final is not None  # without a `cancel` event the stream always ends with the answer
-    show_sources(final)
+    assert answer is not None  # without a `cancel` event the stream always ends with the answer
+    show_sources(answer)
     if explain:
-        show_units(final)
-    return final
+        show_units(answer)

@@ -14,12 +14,23 @@ from tandem.guard.pii import mask_pii, redact_pii
 from tandem.pipeline.components import Components
 from tandem.route.config import ConversationPolicy
 from tandem.route.policy import RoutingDecision
+from tandem.route.router import Router
 from tandem.route.tickets import TicketStore
 from tandem.storage.conversations import Exchange
 from tandem.trace.spans import Tracer
 
 HISTORY_TURNS = 8  # earlier user turns a follow-up is resolved against (the most recent)
 HISTORY_TURN_CHARS = 1000  # of each earlier turn: what resolution, routing and the guard read
+
+
+def conversation_policy(router: Router | None) -> ConversationPolicy:
+    """The router file's `[conversation]` section (empty without a router: no conversation rules)."""
+    return router.config.conversation if router is not None else ConversationPolicy()
+
+
+def history_window(policy: ConversationPolicy) -> int:
+    """How many earlier turns a turn reads: the follow-up's HISTORY_TURNS, or the rules' window."""
+    return max(HISTORY_TURNS, policy.window if policy.active else 0)
 
 
 class ConversationContext:
@@ -31,9 +42,8 @@ class ConversationContext:
     ) -> None:
         self.parts = parts
         self.conversation_id = conversation_id
-        router = parts.router
-        self.policy = router.config.conversation if router is not None else ConversationPolicy()
-        keep = max(HISTORY_TURNS, self.policy.window if self.policy.active else 0)
+        self.policy = conversation_policy(parts.router)
+        keep = history_window(self.policy)
         limit = min(parts.settings.max_question_chars, HISTORY_TURN_CHARS)
         turns = [t if isinstance(t, EarlierTurn) else EarlierTurn(t) for t in history]
         turns = [t for t in turns if t.text.strip()][-keep:]  # 500 turns of 100 kB cost what 8 short ones do

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,7 +33,7 @@ from tandem.ingest.ingestor import Ingestor, IngestReport
 from tandem.ingest.prepare import DocumentProcessor
 from tandem.pipeline.ask import AnswerEvent, AnswerFlow, validate_question
 from tandem.pipeline.components import Components
-from tandem.pipeline.conversation import HISTORY_TURNS, exchange_of
+from tandem.pipeline.conversation import conversation_policy, exchange_of, history_window
 from tandem.retrieve.hybrid import HybridRetriever
 from tandem.retrieve.passage import Passage
 from tandem.route.router import Router
@@ -43,6 +44,8 @@ from tandem.trace.otel import OtlpExporter
 from tandem.trace.record import build_trace
 from tandem.trace.spans import Tracer
 from tandem.trace.store import TraceStore
+
+PRUNE_EVERY_S = 3600.0  # how often starting a conversation also removes expired ones
 
 
 class Tandem:
@@ -80,6 +83,7 @@ class Tandem:
         )
         self._side: ThreadPoolExecutor | None = None  # routes a question while it is retrieved
         self._turns = TurnLocks()  # one turn at a time per stored conversation
+        self._pruned = -PRUNE_EVERY_S  # when expired conversations were last removed (monotonic)
 
     # -- the components (see `Components`) ------------------------------------------------------
     @property
@@ -255,7 +259,7 @@ class Tandem:
             return
         store = self.components.conversations
         with self._turns.hold(conversation_id):
-            window = max(HISTORY_TURNS, self.router.config.conversation.window if self.router else 0)
+            window = history_window(conversation_policy(self.router))
             stored = earlier_turns(load(store, conversation_id, owner, window))
             earlier: Sequence[str | EarlierTurn] = stored or history
             for event in self._answer_events(question, filters, cancel, earlier, conversation_id):
@@ -290,7 +294,9 @@ class Tandem:
         """A new stored conversation of `owner` (an API key id; "local" by default); pass its id to
         `ask(..., conversation_id=...)`."""
         store = self.components.conversations
-        store.prune()
+        if time.monotonic() - self._pruned >= PRUNE_EVERY_S:  # not on every request of a busy server
+            store.prune()
+            self._pruned = time.monotonic()
         return store.start(owner)
 
     @property
