@@ -13,7 +13,8 @@ often `resolve` called a turn a follow-up. Writes JSON (default bench/results/co
 `--latency` also times every turn of the follow-up conversations through `Tandem.ask` with the demo
 router, twice, interleaved: asked alone, and as the next turn of a stored conversation (loading its
 turns, resolving the follow-up, routing over the conversation, storing the turn). Prints both p50s
-and the median of the per-turn differences (target, issue 19: at most 30 ms more).
+and the median of the per-turn differences (target, issue 19: at most 30 ms more); and, through
+that real flow, the share of follow-up turns whose top passage is an expected document.
 """
 
 from __future__ import annotations
@@ -141,7 +142,7 @@ def turn_latency(bot: Tandem, kb: Path, conversations: list[dict], scratch: Path
         encoder=bot.encoder,
     )
     routed.warm_up(generator=False)
-    alone, stored = [], []
+    alone, stored, hits = [], [], []
     for conversation in [c for c in conversations if c["kind"] == "follow_up"]:
         cid = routed.start_conversation()
         for number, turn in enumerate(conversation["turns"]):
@@ -150,8 +151,11 @@ def turn_latency(bot: Tandem, kb: Path, conversations: list[dict], scratch: Path
             for kind in order:
                 routed.selector.units._cache.clear()  # both start cold: the units of a passage are cached
                 started = time.perf_counter()
-                routed.ask(turn["user"], conversation_id=cid if kind == "stored" else None)
+                answer = routed.ask(turn["user"], conversation_id=cid if kind == "stored" else None)
                 timed[kind] = (time.perf_counter() - started) * 1000
+                if kind == "stored" and turn.get("follow_up") and turn.get("expected_docs"):
+                    top = answer.passages[0].chunk.doc_id if answer.passages else ""
+                    hits.append(top in turn["expected_docs"])
             alone.append(timed["alone"])
             stored.append(timed["stored"])
     differences = np.array(stored) - np.array(alone)
@@ -160,6 +164,8 @@ def turn_latency(bot: Tandem, kb: Path, conversations: list[dict], scratch: Path
         "alone_p50": round(float(np.median(alone)), 1),
         "conversation_p50": round(float(np.median(stored)), 1),
         "median_difference": round(float(np.median(differences)), 1),
+        "flow_follow_up_turns": len(hits),
+        "flow_follow_up_expected_first": round(float(np.mean(hits)), 3) if hits else None,
     }
 
 
