@@ -164,11 +164,11 @@ def test_the_answer_quotes_the_unit_that_answers_with_its_exact_span(demo_bot) -
     answer = demo_bot.ask("I lost the keys to my battery lock. How much is a new set?")
     assert (answer.mode, answer.reason) == ("extractive", "selected"), answer.to_dict()
     assert "EUR 25" in answer.text
-    citation = answer.citations[0]
-    assert citation.doc_id == "products/batteries-and-chargers.html"
-    passage = next(p for p in answer.passages if p.chunk.chunk_id == citation.chunk_id)
-    assert passage.chunk.text[citation.span_start : citation.span_end] == citation.evidence
-    assert "EUR 25" in citation.evidence
+    for citation in answer.citations:  # each quoted unit cited with its exact span
+        assert citation.doc_id == "products/batteries-and-chargers.html"
+        passage = next(p for p in answer.passages if p.chunk.chunk_id == citation.chunk_id)
+        assert passage.chunk.text[citation.span_start : citation.span_end] == citation.evidence
+    assert any("EUR 25" in citation.evidence for citation in answer.citations)
     assert answer.versions["selector"].startswith("selector-")
     units = answer.diagnostics["units"]
     assert units[0]["probability"] >= answer.diagnostics["selector_threshold"]
@@ -220,7 +220,7 @@ DELIVERY = (
 )
 
 
-def test_the_sentence_after_the_best_joins_it_within_its_paragraph() -> None:
+def test_the_best_units_neighbours_in_its_section_join_it() -> None:
     from tandem.select.compose import chosen_units
     from tandem.select.selector import Selection
 
@@ -232,13 +232,29 @@ def test_the_sentence_after_the_best_joins_it_within_its_paragraph() -> None:
     after = _scored("The depot keeps it for 7 days.", DELIVERY, 0.1)
     other = _scored("Bikes are never left with neighbours.", DELIVERY, 0.05)
     selection = Selection([best, after, other], 0.08, 1.0)
-    chosen = chosen_units(selection, 2, passage_texts=[DELIVERY])
-    assert [c.unit.text for c in chosen] == [best.unit.text, after.unit.text]
+    chosen = chosen_units(selection, 3, passage_texts=[DELIVERY])
+    assert [c.unit.text for c in chosen] == [best.unit.text, after.unit.text]  # not across the heading
     assert chosen_units(selection, 1, passage_texts=[DELIVERY]) == [best]  # one unit allowed
-    assert chosen_units(selection, 2) == [best]  # no passage text: nothing to check the paragraph on
-    # across a heading (a new paragraph) nothing joins
-    selection = Selection([after, other, best], 0.08, 1.0)
-    assert chosen_units(selection, 2, passage_texts=[DELIVERY]) == [after]
+    assert chosen_units(selection, 2) == [best]  # no passage text: nothing to check the section on
+    # the sentence before joins too; what lies after the heading never does
+    top, before = _scored(after.unit.text, DELIVERY, 0.5), _scored(best.unit.text, DELIVERY, 0.2)
+    selection = Selection([top, before, other], 0.08, 1.0)
+    assert chosen_units(selection, 3, passage_texts=[DELIVERY]) == [before, top]
+    first = _scored(other.unit.text, DELIVERY, 0.5)
+    selection = Selection([first, after, best], 0.08, 1.0)
+    assert chosen_units(selection, 3, passage_texts=[DELIVERY]) == [first]
+
+
+def test_the_section_window_stops_at_its_length_limit() -> None:
+    from tandem.select.compose import WINDOW_CHARS, chosen_units
+    from tandem.select.selector import Selection
+
+    long_one = "The depot keeps it for 7 days " + "and then some more words" * 30 + "."
+    passage = f"The driver leaves a card. {long_one}"
+    best = _scored("The driver leaves a card.", passage, 0.4)
+    after = _scored(long_one, passage, 0.1)
+    assert len(best.unit.text) + len(after.unit.text) > WINDOW_CHARS
+    assert chosen_units(Selection([best, after], 0.08, 1.0), 3, passage_texts=[passage]) == [best]
 
 
 def test_a_missing_or_corrupt_cross_encoder_file_is_a_clear_error(tmp_path: Path) -> None:

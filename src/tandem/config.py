@@ -135,7 +135,7 @@ class Settings(BaseSettings):
         description="Re-read the selector's best units with the question by its cross-encoder (a LoRA "
         "adapter on the bundled encoder) and combine the scores.",
     )
-    evidence_units: int = Field(2, ge=1, le=5, description="Most units an answer is built from.")
+    evidence_units: int = Field(3, ge=1, le=5, description="Most units an answer is built from.")
     max_question_chars: int = Field(2000, ge=10)
     input_guard: bool = Field(True, description="Check questions for prompt injection and PII first.")
     injection_threshold: float | None = Field(

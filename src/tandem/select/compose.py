@@ -2,10 +2,9 @@
 for the decoder to write from.
 
 The extractive answer is the best unit, with another unit of the same passage when the selector
-rates it nearly as high, or else the sentence that follows the best one in the same paragraph when
-both are short (a fact often spans two sentences: "If nobody is home, the driver leaves a card." is
-followed by how long the depot keeps the bike); each citation carries the exact span (start/end in
-the cited passage's text) it came from.
+rates it nearly as high, or else with its neighbours in the same section (a fact often spans
+sentences); each citation carries the exact span (start/end in the cited passage's text) it came
+from.
 """
 
 from __future__ import annotations
@@ -19,30 +18,42 @@ from tandem.retrieve.passage import Passage
 from tandem.select.selector import ScoredUnit, Selection
 
 SECOND_UNIT_RATIO = 0.8  # a second unit joins when its probability is at least this share of the best
-CONTINUATION_CHARS = 320  # the best sentence and the one after it, together at most this long
-_PARAGRAPH_BREAK = re.compile(r"\n\s*\n|^\s*#|\n\s*[-*|#]|\n\s*\d+[.)]\s", re.M)
+WINDOW_CHARS = 500  # the best unit and its neighbours in the section, together at most this long
+WINDOW_KINDS = ("sentence", "list", "faq", "spec", "row")  # not a list's single items (inside its list)
+_SECTION_BREAK = re.compile(r"^\s*#|^\s*\|", re.M)  # a heading or a table between two units
 
 
-def continuation(best: ScoredUnit, ranked: Sequence[ScoredUnit], passage_text: str) -> ScoredUnit | None:
-    """The sentence right after `best` in the same paragraph, when both are sentences and short
-    together; None otherwise (a new paragraph, heading or list starts, or nothing follows)."""
-    if best.unit.kind != "sentence":
-        return None
-    after = [
-        s
+def section_window(
+    best: ScoredUnit, ranked: Sequence[ScoredUnit], passage_text: str, limit: int
+) -> list[ScoredUnit]:
+    """`best` with its neighbours in the same section (same passage and context, no heading or
+    table between): the unit after it, the one before, the second one after, while there are at
+    most `limit` units and WINDOW_CHARS characters. A fact often spans sentences ("If nobody is
+    home, the driver leaves a card." is followed by how long the depot keeps the bike), and the
+    sentence before often names what the best one is about."""
+    same = {
+        (s.unit.start, s.unit.end): s
         for s in ranked
         if s.passage_index == best.passage_index
-        and s.unit.kind == "sentence"
-        and s.unit.start >= best.unit.end
-    ]
-    if not after:
-        return None
-    following = min(after, key=lambda s: s.unit.start)
-    if _PARAGRAPH_BREAK.search(passage_text[best.unit.end : following.unit.start]):
-        return None
-    if len(best.unit.text) + len(following.unit.text) > CONTINUATION_CHARS:
-        return None
-    return following
+        and s.unit.context == best.unit.context
+        and s.unit.kind in WINDOW_KINDS
+        and (s.unit.end <= best.unit.start or s.unit.start >= best.unit.end)
+    }
+    after = sorted((s for s in same.values() if s.unit.start >= best.unit.end), key=lambda s: s.unit.start)
+    before = sorted((s for s in same.values() if s.unit.end <= best.unit.start), key=lambda s: -s.unit.end)
+    order = [after[:1], before[:1], after[1:2]]
+    chosen, size = [best], len(best.unit.text)
+    for candidate in (c for group in order for c in group):
+        if len(chosen) >= limit or size + len(candidate.unit.text) > WINDOW_CHARS:
+            break
+        low, high = sorted((candidate.unit, best.unit), key=lambda u: u.start)
+        if _SECTION_BREAK.search(passage_text[low.end : high.start]):
+            continue
+        if any(candidate.unit.start < c.unit.end and c.unit.start < candidate.unit.end for c in chosen):
+            continue
+        chosen.append(candidate)
+        size += len(candidate.unit.text)
+    return chosen
 
 
 def chosen_units(
@@ -50,7 +61,7 @@ def chosen_units(
 ) -> list[ScoredUnit]:
     """The best unit, then up to `limit - 1` more from the same passage that clear the threshold
     and SECOND_UNIT_RATIO of the best, none overlapping another; when none does and the passage
-    texts are given, the best sentence's `continuation`; in reading order.
+    texts are given, the best unit's `section_window`; in reading order.
 
     For a how-to question (`steps`), a whole list that scores nearly as high as the best unit is
     chosen instead: the steps are the answer, not the one sentence that sounds most like it.
@@ -75,9 +86,7 @@ def chosen_units(
             continue
         chosen.append(scored)
     if len(chosen) == 1 < limit and best.passage_index < len(passage_texts):
-        following = continuation(best, selection.ranked, passage_texts[best.passage_index])
-        if following is not None:
-            chosen.append(following)
+        chosen = section_window(best, selection.ranked, passage_texts[best.passage_index], limit)
     return sorted(chosen, key=lambda s: s.unit.start)
 
 

@@ -24,13 +24,14 @@ UNIT_KINDS = ("sentence", "list", "item", "spec", "faq", "row")
 ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "price": (
         re.compile(
-            r"\bhow much\b(?!.*\b(?:weigh|weight|heavy|load|carry|range|far|long|time)\b)|"
+            r"\bhow much (?:is|are|does|do|did|will|would|should|can|could|was|were|for|to|it|they|"
+            r"money|extra|more)\b(?!.*\b(?:weigh|weight|heavy|load|carry|range|far|long|time)\b)|"
             r"\b(?:cost|costs|price|priced|fee|fees|charge|charged|pay|expensive|cheap)\b",
             re.I,
         ),
         re.compile(
             r"(?:EUR|USD|GBP|CHF|€|\$|£)\s?\d|\d\s?(?:EUR|euros?|dollars?|pounds?)\b|\bfree\b|"
-            r"\bno (?:charge|cost|fee)\b|%|\bdiscount\b",
+            r"\bno (?:charge|cost|fee)\b|\d\s?% off\b|\bdiscount\b",
             re.I,
         ),
     ),
@@ -49,14 +50,15 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
             re.I,
         ),
         re.compile(
-            r"\d\s?(?:-\s?\d+\s?)?(?:seconds?|minutes?|min|hours?|h|days?|weeks?|months?|years?)\b|"
+            r"\d\s?(?:-\s?\d+\s?)?(?:(?:business|working|calendar|full)\s)?"
+            r"(?:seconds?|minutes?|min|hours?|h|days?|weeks?|months?|years?)\b|"
             r"\b(?:one|two|three|four|five|six|seven|ten|twelve|thirty) "
             r"(?:days?|weeks?|months?|years?|hours?)\b|\b(?:immediately|straight away|same day)\b",
             re.I,
         ),
     ),
     "date": (
-        re.compile(r"\b(?:when|what (?:year|date|day|time)|which (?:year|date|day))\b", re.I),
+        re.compile(r"^\W*when\b|\b(?:what (?:year|date|day|time)|which (?:year|date|day))\b", re.I),
         re.compile(
             r"\b(?:1[0-9]{3}|20[0-9]{2})\b|\b(?:January|February|March|April|May|June|July|"
             r"August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|"
@@ -97,6 +99,32 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
 QUESTION_TYPES = (*ANSWER_TYPES, "yesno", "other")
 _YES_NO = re.compile(r"^\s*(?:is|are|can|could|do|does|did|will|would|should|may|must|has|have)\b", re.I)
 _OPEN = re.compile(r"\b(?:how much|how long|how many|how far|how heavy|which|what|when|where|who)\b", re.I)
+_WHY = re.compile(r"^\W*(?:why|how come)\b", re.I)
+_QUESTION_WORDS = (  # question words that settle the type before any other word of the question
+    (re.compile(r"\bhow (?:do|can|should|would) (?:i|we)\b|\bhow to\b", re.I), "steps"),
+    (re.compile(r"\bhow many (?:days|weeks|months|years|hours|minutes)\b", re.I), "duration"),
+    (re.compile(r"\bhow many\b", re.I), "number"),
+    (re.compile(r"\bhow (?:long|soon|quickly)\b", re.I), "duration"),
+    (re.compile(r"\bhow far\b", re.I), "distance"),
+    (re.compile(r"\bhow heavy\b|\bweigh(?:s)?\b", re.I), "weight"),
+    (
+        re.compile(
+            r"\bhow much (?!(?:is|are|does|do|did|will|would|should|can|could|was|were|for|to|it|"
+            r"they|money|extra|more)\b)[a-z]+",
+            re.I,
+        ),
+        "number",
+    ),  # "how much torque"
+)
+MEASURED_TYPES = ("price", "weight", "distance", "duration", "date", "number")
+
+
+def lacks_measure(qtype: str, unit_text: str) -> bool:
+    """True when the question asks for a measure (a price, a weight, a duration...) and the unit
+    states none: it may be on topic, but it cannot be the answer."""
+    return qtype in MEASURED_TYPES and not ANSWER_TYPES[qtype][1].search(unit_text)
+
+
 _LAST_SENTENCE = re.compile(r"(?<=[.!])\s+(?=\S)")
 NAME = re.compile(r"\b(?:[A-Z][a-z]*\d+[A-Za-z0-9]*|[A-Z]{2,}[a-z]*\d*|[A-Z][a-z]+\+?)\b")
 COMMON_CAPITALISED = {
@@ -131,13 +159,20 @@ FEATURE_NAMES = (
 
 
 def question_type(question: str) -> str:
-    """What the question asks for: one of QUESTION_TYPES."""
+    """What the question asks for: one of QUESTION_TYPES. The asked sentence decides first (its
+    question word, then its wording); the whole question only when that says nothing."""
     asked = _LAST_SENTENCE.split(question.strip())[-1] if question.strip() else question
+    if _WHY.match(asked):
+        return "other"  # "Why does my range drop?" asks for a reason, not a distance
     if _YES_NO.match(asked) and not _OPEN.search(asked):
         return "yesno"  # "Is there a fee if I pay early?" asks yes or no, not for a price
-    for name, (asks, _) in ANSWER_TYPES.items():
-        if asks.search(question):
-            return name
+    for pattern, name in _QUESTION_WORDS:
+        if pattern.search(asked):
+            return name  # "How many charge cycles..." asks for a number, not a price
+    for text in (asked, question):
+        for name, (asks, _) in ANSWER_TYPES.items():
+            if asks.search(text):
+                return name
     return "yesno" if _YES_NO.match(question) else "other"
 
 

@@ -22,12 +22,19 @@ import numpy as np
 from tandem.encode import Encoder
 from tandem.index.lexical import LexicalIndex, terms
 from tandem.select.cross import CROSS_UNITS, CrossScorer, pair_text
-from tandem.select.features import QuestionView, about_another_code, feature_matrix, unit_features
+from tandem.select.features import (
+    QuestionView,
+    about_another_code,
+    feature_matrix,
+    lacks_measure,
+    unit_features,
+)
 from tandem.select.model import SelectorModel
 from tandem.select.units import Unit, passage_units
 
 MAX_QUESTION_CHARS = 2000  # what the selector reads of a longer question
 CODE_MISMATCH = 0.25  # probability factor for a unit about another model or error code than asked
+MEASURE_MISSING = 0.5  # probability factor for a unit without the measure asked for (a price...)
 CACHE_PASSAGES = 4096
 
 
@@ -155,6 +162,13 @@ class UnitCache:
         return result
 
 
+def unit_penalty(view: QuestionView, unit: Unit) -> float:
+    """How far a unit's probability is lowered for being about another product or code than asked,
+    or for lacking the measure the question asks for."""
+    factor = CODE_MISMATCH if about_another_code(view.codes, unit.text, unit.context) else 1.0
+    return factor * (MEASURE_MISSING if lacks_measure(view.qtype, unit.text) else 1.0)
+
+
 class EvidenceSelector:
     """Scores the units of retrieved passages with the bundled encoder and a trained model."""
 
@@ -203,9 +217,7 @@ class EvidenceSelector:
             return Selection([], self.threshold, (time.perf_counter() - started) * 1000)
         probability = self.model.probability(feature_matrix(rows))
         units = [unit for unit, _, _ in where]
-        penalty = np.array(
-            [CODE_MISMATCH if about_another_code(view.codes, u.text, u.context) else 1.0 for u in units]
-        )
+        penalty = np.array([unit_penalty(view, u) for u in units])
         if self.cross is not None:
             probability = self._reread(view.text, units, probability, penalty)
         probability = probability * penalty
