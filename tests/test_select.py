@@ -88,6 +88,13 @@ def test_a_passage_with_thousands_of_sentences_is_capped() -> None:
         ("How do I reset my password?", "steps"),
         ("Can I ride in the rain?", "yesno"),
         ("When was the company founded?", "date"),
+        # the asked sentence's question word decides before other words of the question
+        ("Roughly how many charge cycles will a battery last?", "number"),
+        ("How do I apply to pay in monthly instalments?", "steps"),
+        ("How much torque does the motor have?", "number"),
+        ("What are the dimensions of the bike when it's folded?", "other"),
+        ("Why does my range drop when it's freezing?", "other"),
+        ("I'm a member. How quickly will someone call me back?", "duration"),
     ],
 )
 def test_question_types(question: str, kind: str) -> None:
@@ -318,6 +325,23 @@ def test_a_unit_about_another_model_is_not_an_answer_about_this_one() -> None:
     )
     assert not about_another_code(frozenset(), "anything", "faq > How much does the Fold F1 weigh?")
     assert model_codes("error e07, 2FA, IPX5 and PW-CH4") == {"E07", "IPX5", "CH4"}
+
+
+def test_a_unit_without_the_measure_asked_for_scores_lower() -> None:
+    from tandem.select.features import QuestionView, lacks_measure
+    from tandem.select.selector import MEASURE_MISSING, unit_penalty
+    from tandem.select.units import Unit
+
+    assert lacks_measure("price", "Without the key number we replace the whole lock cylinder.")
+    assert not lacks_measure("price", "A new set of two keys costs EUR 25.")
+    assert not lacks_measure("duration", "Members get a call back within 4 business hours.")
+    assert lacks_measure("price", "A spare battery is delivered about 30% charged.")  # not a price
+    assert not lacks_measure("steps", "Open the app.")  # only measures are checked
+    view = QuestionView.of("How much does a new lock cylinder cost?")
+    plain = Unit("Without the key number we replace the whole lock cylinder.", 0, 58, "sentence")
+    priced = Unit("A new lock cylinder costs EUR 60.", 0, 33, "sentence")
+    assert unit_penalty(view, plain) == MEASURE_MISSING
+    assert unit_penalty(view, priced) == 1.0
 
 
 @pytest.mark.slow
