@@ -5,7 +5,8 @@
 Every document of a JSONL collection (default: the 2,067 SQuAD v1.1 dev paragraphs, CC BY-SA 4.0,
 none of them an attack) is chunked as ingest chunks it and scanned by the corpus guard exactly as
 ingest scans it (rules, then the injection classifier at its strict document threshold). Prints the
-flag rate (target issue 20: at most 0.1% of chunks), the rules' and the classifier's share, each
+flag rate (target issue 20: at most 0.1% of chunks), the rules' and the classifier's share, the
+scan's speed (with the prefilter, the default, or `--no-prefilter`: every pair classified), each
 flagged chunk's finding, and the chunks whose best sentence comes closest to the threshold; writes
 JSON (default bench/results/corpus_guard_text.json). The guard's recall on attacks is measured by
 `bench/guard.py` (corpus section).
@@ -35,11 +36,14 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=SQUAD_CORPUS)
     parser.add_argument("--limit", type=int, default=0, help="only the first N documents")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "corpus_guard_text.json")
+    parser.add_argument(
+        "--no-prefilter", action="store_true", help="the classifier reads every sentence pair (as before)"
+    )
     args = parser.parse_args()
 
     encoder = load_encoder("all-MiniLM-L6-v2", "onnx-int8", 1)
     chunker = Chunker(encoder)
-    guard = CorpusGuard(encoder)
+    guard = CorpusGuard(encoder, prefilter=not args.no_prefilter)
     documents = load_documents(args.corpus, args.corpus.name)
     if args.limit:
         documents = documents[: args.limit]
@@ -69,6 +73,8 @@ def main() -> None:
         "flag_rate": round(len(flagged) / max(len(chunks), 1), 5),
         "findings_by_source": by_kind,
         "threshold": guard.threshold,
+        "prefilter": guard.prefilter,
+        "scan_seconds": round(seconds, 1),
         "chunks_per_second": round(len(chunks) / seconds, 1),
         "flagged": [
             {"chunk_id": cid, "finding": f.to_dict(), "text": text_of[cid][:300]} for cid, f in findings

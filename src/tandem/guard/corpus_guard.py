@@ -25,6 +25,7 @@ from tandem.guard.injection_model import WINDOW_CHARS, InjectionClassifier, Sent
 from tandem.guard.injection_rules import scan_rules
 from tandem.guard.input_guard import GuardFinding
 from tandem.guard.normalise import coerce_text, decoded_payloads, normalise_for_scanning
+from tandem.guard.prefilter import worth_scoring
 
 _MIN_WORDS, _MIN_LETTERS = 4, 20  # shorter fragments ("1.", "|---|") score noisily and say nothing
 _EXCERPT_CHARS = 100
@@ -235,7 +236,8 @@ class CorpusGuard:
 
     `encoder=None` scans with the rules alone. `threshold=None` uses the head's strict threshold
     (no out-of-fold false positive on the benign training messages), since manuals are full of
-    short imperatives that a classifier trained on messages scores high.
+    short imperatives that a classifier trained on messages scores high. `prefilter`: the
+    classifier reads only the sentence pairs that could steer a model (`guard.prefilter`).
     """
 
     def __init__(
@@ -243,12 +245,14 @@ class CorpusGuard:
         encoder: SentenceEncoder | None = None,
         threshold: float | None = None,
         head_path: Path | None = None,
+        prefilter: bool = True,
     ) -> None:
         if threshold is not None and not 0.0 < threshold <= 1.0:
             raise ConfigError(f"corpus injection threshold must be in (0, 1]. Currently it is {threshold}.")
         self.classifier = InjectionClassifier.load(encoder, head_path) if encoder is not None else None
         default = self.classifier.head.strict_threshold if self.classifier else 1.0
         self.threshold = threshold if threshold is not None else default
+        self.prefilter = prefilter  # the classifier reads only the pairs `worth_scoring` keeps
 
     def scan_chunk(self, text: str) -> list[GuardFinding]:
         """Findings for one chunk of document text (empty for ordinary manual or FAQ text)."""
@@ -268,6 +272,8 @@ class CorpusGuard:
             if self.classifier is None:
                 continue
             pieces = sentence_pieces(text)
+            if self.prefilter:
+                pieces = [piece for piece in pieces if worth_scoring(piece)]
             scores = self.classifier.score_pieces(pieces)
             if len(scores) and scores.max() >= self.threshold:
                 best = int(scores.argmax())
