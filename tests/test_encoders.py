@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -45,3 +46,25 @@ def test_unknown_encoder_and_backend_are_clear_errors(tmp_path: Path) -> None:
         resolve_encoder(str(tmp_path / "nope"))
     with pytest.raises(ConfigError, match="encoder_backend must be one of"):
         load_encoder("all-MiniLM-L6-v2", "tensorrt", 1)
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs 2 CPUs to choose 2 threads")
+def test_ingest_embeds_on_its_own_thread_count(tmp_path: Path, settings, encoder, monkeypatch) -> None:
+    from tandem.pipeline import components
+
+    chosen = settings.model_copy(
+        update={"index_dir": tmp_path / "index", "encoder_threads": 1, "ingest_encoder_threads": 2}
+    )
+    monkeypatch.setattr(components, "runnable_tasks", lambda: 1)  # nothing else runs
+    parts = components.Components(chosen)
+    bulk = parts.ingest_encoder
+    assert bulk is not parts.encoder and bulk.model_id == parts.encoder.model_id
+    assert bulk.session.get_session_options().intra_op_num_threads == 2
+    assert parts.ingest_encoder is bulk  # loaded once
+    text = ["Our bikes ship within two business days."]
+    assert np.allclose(bulk.encode(text), parts.encoder.encode(text), atol=1e-3)
+    monkeypatch.setattr(components, "runnable_tasks", lambda: 64)  # other processes hold the cores
+    assert parts.ingest_encoder is parts.encoder
+    same = components.Components(chosen.model_copy(update={"ingest_encoder_threads": 1}))
+    assert same.ingest_encoder is same.encoder
+    assert components.Components(chosen, encoder=encoder).ingest_encoder is encoder  # one serves both

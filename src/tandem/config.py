@@ -42,7 +42,14 @@ class Settings(BaseSettings):
 
     encoder: str = Field("all-MiniLM-L6-v2", description="Bundled encoder or a model folder.")
     encoder_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"
-    encoder_threads: int = Field(1, ge=1, le=64)
+    encoder_threads: int = Field(1, ge=1, le=64, description="Threads of the encoder for questions.")
+    ingest_encoder_threads: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="Threads of the encoder for bulk embedding at ingest (the same model, loaded beside "
+        "the question encoder when this differs from encoder_threads).",
+    )
     encode_batch_size: int = Field(32, ge=1, le=1024)
     chunk_tokens: int = Field(220, ge=16, le=2048)
     chunk_overlap: int = Field(32, ge=0)

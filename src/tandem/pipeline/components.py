@@ -12,6 +12,7 @@ from tandem.encode import Encoder, load_encoder, resolve_encoder
 from tandem.encode.model_files import BUNDLED_ENCODER, BUNDLED_ENCODER_ID
 from tandem.errors import IndexError_
 from tandem.generate.base import Generator, load_generator
+from tandem.generate.threads import decode_threads, runnable_tasks
 from tandem.guard.input_guard import InputGuard
 from tandem.guard.pii import mask_pii
 from tandem.guard.policy import ContentPolicy
@@ -50,6 +51,8 @@ class Components:
         self.settings = settings
         self.layout = IndexLayout(settings.index_dir)
         self._encoder = encoder
+        self._encoder_given = encoder is not None
+        self._ingest_encoders: dict[int, Encoder] = {}  # by thread count
         self._generator = generator
         self._router = router
         self._selector = selector
@@ -73,6 +76,23 @@ class Components:
             s = self.settings
             self._encoder = load_encoder(s.encoder, s.encoder_backend, s.encoder_threads)
         return self._encoder
+
+    @property
+    def ingest_encoder(self) -> Encoder:
+        """The encoder for bulk embedding at one ingest: `ingest_encoder_threads` threads while no
+        other process holds the cores (counted now, as the decoder counts them), fewer when one
+        does: a multi-threaded encode beside a busy core runs slower than one thread. The same
+        model, loaded beside the question encoder for each thread count it needs; a passed-in
+        encoder serves both."""
+        s = self.settings
+        if self._encoder_given:
+            return self.encoder
+        threads = decode_threads(s.ingest_encoder_threads, runnable=runnable_tasks())
+        if threads == s.encoder_threads:
+            return self.encoder
+        if threads not in self._ingest_encoders:
+            self._ingest_encoders[threads] = load_encoder(s.encoder, s.encoder_backend, threads)
+        return self._ingest_encoders[threads]
 
     @property
     def generator(self) -> Generator:

@@ -193,12 +193,13 @@ class Tandem:
 
     def _ingestor(self, processor: DocumentProcessor | None = None) -> Ingestor:
         s = self.settings
-        chunker = Chunker(self.encoder, s.chunk_tokens, s.chunk_overlap)
+        encoder = self.components.ingest_encoder
+        chunker = Chunker(encoder, s.chunk_tokens, s.chunk_overlap)
         scan_here = s.corpus_guard != "off" and processor is None
         guard = CorpusGuard(self.guard_encoder) if scan_here else None
         return Ingestor(
             s.index_dir,
-            self.encoder,
+            encoder,
             chunker,
             s.keep_versions,
             s.encode_batch_size,
