@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tandem.ingest.prefetch import prefetched, then_none
+from tandem.ingest.prefetch import prefetched
 
 
 def test_items_arrive_in_order_from_another_thread() -> None:
@@ -49,7 +49,3 @@ def test_a_consumer_that_stops_early_stops_the_producer() -> None:
     count = len(produced)
     time.sleep(0.3)
     assert len(produced) == count < 10
-
-
-def test_then_none_ends_with_a_flush_marker() -> None:
-    assert list(then_none(iter([1, 2]))) == [1, 2, None]

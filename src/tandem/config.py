@@ -51,6 +51,9 @@ class Settings(BaseSettings):
         "the question encoder when this differs from encoder_threads).",
     )
     encode_batch_size: int = Field(32, ge=1, le=1024)
+    max_file_mb: float = Field(
+        100.0, gt=0, description="Larger files are skipped at ingest and named in the summary."
+    )
     chunk_tokens: int = Field(220, ge=16, le=2048)
     chunk_overlap: int = Field(32, ge=0)
     sentence_vectors: bool = Field(True, description="Also embed each chunk's sentences.")

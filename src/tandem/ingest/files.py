@@ -28,6 +28,20 @@ def unreadable_entry(path: Path) -> str:
     return ""
 
 
+def too_large(path: Path, max_bytes: int) -> str:
+    """Why `path` is over the size limit (with the setting that raises it), or ""."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return ""
+    if size <= max_bytes:
+        return ""
+    return (
+        f"is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit (max_file_mb); "
+        "split it, or raise max_file_mb (tandem.toml or TANDEM_MAX_FILE_MB)"
+    )
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

@@ -22,11 +22,12 @@ from tandem.index.manifest import ChunkingInfo, EncoderInfo, FileRecord, Manifes
 from tandem.index.snapshot import IndexSnapshot
 from tandem.index.vector_store import VectorStoreConfig
 from tandem.index.writer import IndexWriter
-from tandem.ingest.files import file_sha256, progress_bars, unreadable_entry
+from tandem.ingest.files import file_sha256, progress_bars, too_large, unreadable_entry
 from tandem.ingest.late_chunking import can_late_chunk, encode_late
-from tandem.ingest.prefetch import prefetched, then_none
+from tandem.ingest.parts import Part, grouped, split_parts
+from tandem.ingest.prefetch import prefetched
 from tandem.ingest.prepare import DocumentProcessor, LocalProcessor, PreparedDocument
-from tandem.ingest.scan_ahead import Scan, ScanPool
+from tandem.ingest.scan_ahead import ScanPool
 from tandem.version import __version__
 
 
@@ -70,7 +71,9 @@ class Ingestor:
         vector_store: VectorStoreConfig | None = None,
         processor: DocumentProcessor | None = None,
         late_sentences: bool = False,
+        max_file_bytes: int = 100_000_000,
     ) -> None:
+        self.max_file_bytes = max_file_bytes
         self.writer = IndexWriter(index_dir, vector_store, keep_versions)
         self.layout = self.writer.layout
         self.vector_store = vector_store
@@ -116,7 +119,9 @@ class Ingestor:
         for path in paths:
             if not path.exists():
                 report.skipped.append((encodable(str(path)), "does not exist"))
-            elif not path.is_dir() and (problem := unreadable_entry(path)):
+            elif not path.is_dir() and (
+                problem := unreadable_entry(path) or too_large(path, self.max_file_bytes)
+            ):
                 report.skipped.append((encodable(str(path)), problem))
             else:
                 roots.append(path)
@@ -124,7 +129,7 @@ class Ingestor:
         unusable = 0
         for root in roots:
             for file_path, relative in discover(root):
-                if problem := unreadable_entry(file_path):
+                if problem := unreadable_entry(file_path) or too_large(file_path, self.max_file_bytes):
                     report.skipped.append((encodable(str(file_path)), problem))
                     unusable += 1
                     continue
@@ -291,23 +296,24 @@ class Ingestor:
                     yield prepared
 
         with ScanPool(self.corpus_guard) as scans:
-            pending = (scans.submit(prepared) for prepared in arriving())
-            for (batch, sentence_texts), vectors in self._encoded(self._batches(pending)):
+            parts = split_parts(arriving(), self.batch_size * 8)
+            pending = (scans.submit(part) for part in parts)
+            for (group, sentence_texts), vectors in self._encoded(self._batches(pending)):
                 count = len(sentence_texts)
                 chunk_vectors, rest = vectors[:count], vectors[count:]
                 bounds = np.cumsum([0, *[len(g) for g in sentence_texts]])
                 per_chunk = [rest[bounds[i] : bounds[i + 1]] for i in range(count)]
                 offset = 0
-                for prepared, scan in batch:
-                    end = offset + len(prepared.chunks)
-                    ScanPool.findings(prepared, scan)
-                    kept_ids = {c.chunk_id for c in self._scan(prepared, report)}
-                    rows = [offset + i for i, c in enumerate(prepared.chunks) if c.chunk_id in kept_ids]
-                    kept = [prepared.chunks[r - offset] for r in rows]
+                for part in group:
+                    kept_ids = {c.chunk_id for c in self._scan(part, report)}
+                    rows = [offset + i for i, c in enumerate(part.chunks) if c.chunk_id in kept_ids]
+                    kept = [part.chunks[r - offset] for r in rows]
                     sentences = [per_chunk[r] for r in rows] if self.sentence_vectors else None
-                    builder.add(prepared.document, kept, chunk_vectors[rows], sentences)
+                    if part.first:
+                        builder.add_document(part.prepared.document)
+                    builder.add_chunks(kept, chunk_vectors[rows], sentences)
                     report.new_chunks += len(kept)
-                    offset = end
+                    offset += len(part.chunks)
                 if progress and task is not None:
                     progress.advance(task, count)
 
@@ -315,39 +321,32 @@ class Ingestor:
         """The processor's vectors; here, with `late_sentences`, sentence vectors from the chunks' pass."""
         if not self._late:
             return self.processor.encode(batches)
-        chunks_of = lambda group: [c for prepared, _ in group for c in prepared.chunks]  # noqa: E731
+        chunks_of = lambda group: [c for part in group for c in part.chunks]  # noqa: E731
         return encode_late(self.encoder, batches, chunks_of, self.batch_size)  # type: ignore[arg-type]
 
     def _batches(
-        self, pending: Iterable[tuple[PreparedDocument, Scan | None]]
-    ) -> Iterator[tuple[tuple[list[tuple[PreparedDocument, Scan | None]], list[list[str]]], list[str]]]:
-        """Documents in groups of about 8 encoder batches of chunks, each with its texts to embed
-        (chunks, then their sentences): the same groups however the work is spread."""
-        batch: list[tuple[PreparedDocument, Scan | None]] = []
-        batch_chunks = 0
-        for item in then_none(pending):
-            if item is not None:
-                batch.append(item)
-                batch_chunks += len(item[0].chunks)
-            if batch and (item is None or batch_chunks >= self.batch_size * 8):
-                chunks_in_batch = [c for prepared, _ in batch for c in prepared.chunks]
-                sentence_texts = [self._sentence_texts(c) for c in chunks_in_batch]
-                texts = [c.indexed_text() for c in chunks_in_batch]
-                yield (batch, sentence_texts), texts + [t for group in sentence_texts for t in group]
-                batch, batch_chunks = [], 0
+        self, parts: Iterable[Part]
+    ) -> Iterator[tuple[tuple[list[Part], list[list[str]]], list[str]]]:
+        """Parts of documents in groups of about 8 encoder batches of chunks, each with its texts to
+        embed (chunks, then their sentences): the same groups however the work is spread."""
+        for group in grouped(parts, self.batch_size * 8):
+            chunks_in_group = [c for part in group for c in part.chunks]
+            sentence_texts = [self._sentence_texts(c) for c in chunks_in_group]
+            texts = [c.indexed_text() for c in chunks_in_group]
+            yield (group, sentence_texts), texts + [t for texts_of in sentence_texts for t in texts_of]
 
-    def _scan(self, prepared: PreparedDocument, report: IngestReport) -> list[Chunk]:
+    def _scan(self, part: Part, report: IngestReport) -> list[Chunk]:
         """Report chunks the corpus guard flagged (indirect prompt injection); drop them if quarantining."""
         flagged: set[str] = set()
-        for chunk_id, finding in prepared.findings:
+        for chunk_id, finding in part.findings():
             flagged.add(chunk_id)
             report.flagged.append(
-                {"chunk_id": chunk_id, "source": prepared.document.source, **finding.to_dict()}
+                {"chunk_id": chunk_id, "source": part.prepared.document.source, **finding.to_dict()}
             )
         if not self.quarantine or not flagged:
-            return prepared.chunks
+            return part.chunks
         report.quarantined += len(flagged)
-        return [c for c in prepared.chunks if c.chunk_id not in flagged]
+        return [c for c in part.chunks if c.chunk_id not in flagged]
 
     def _sentence_texts(self, chunk: Chunk) -> list[str]:
         """Each sentence of a chunk with the chunk's context line (none when disabled)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -53,9 +53,3 @@ def prefetched(source: Iterator[T], depth: int = 8) -> Iterator[T]:
     finally:
         stop.set()
         thread.join()
-
-
-def then_none(items: Iterable[T]) -> Iterator[T | None]:
-    """The items, then None: one last step to flush what is pending."""
-    yield from items
-    yield None

@@ -209,6 +209,7 @@ class Tandem:
             vector_store=self.vector_store,
             processor=processor,
             late_sentences=s.late_sentence_vectors,
+            max_file_bytes=int(s.max_file_mb * 1_000_000),
         )
 
     def search(
