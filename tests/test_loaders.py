@@ -82,3 +82,15 @@ def test_discover_skips_hidden_files(tmp_path: Path) -> None:
     (tmp_path / ".git" / "config").write_text("x")
     (tmp_path / "a.md").write_text("# A\n\ntext")
     assert [rel for _, rel in discover(tmp_path)] == ["a.md"]
+
+
+def test_discover_follows_linked_folders_once(tmp_path: Path) -> None:
+    shelf = tmp_path / "shelf"
+    (shelf / "manuals").mkdir(parents=True)
+    (shelf / "manuals" / "b.md").write_text("# B\n\ntext")
+    (shelf / "manuals" / "up").symlink_to(shelf)  # a loop back up
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "a.md").write_text("# A\n\ntext")
+    (root / "linked").symlink_to(shelf / "manuals")
+    assert [rel for _, rel in discover(root)] == ["a.md", "linked/b.md"]

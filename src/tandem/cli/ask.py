@@ -51,7 +51,8 @@ def ingest(
     else:
         show_report(report, str(bot.settings.index_dir))
     if not report.ok:
-        errors.print("[red]error:[/] nothing could be ingested")
+        why = "" if report.files_seen else f": no files found in {', '.join(map(str, paths))}"
+        errors.print(f"[red]error:[/] nothing could be ingested{why}")
         raise typer.Exit(1)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,13 +52,22 @@ def load_documents(path: Path, doc_id: str) -> list[Document]:
 
 
 def discover(root: Path) -> list[tuple[Path, str]]:
-    """Every file under `root` (hidden files and folders skipped) as (path, id relative to root)."""
+    """Every file under `root` (hidden files and folders skipped) as (path, id relative to root).
+    Linked folders are followed, each real folder once (a link back up cannot loop)."""
     if root.is_file():
         return [(root, root.name)]
     found: list[tuple[Path, str]] = []
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root)
-        if any(part.startswith(".") for part in relative.parts) or path.is_dir():
+    seen: set[str] = set()
+    for folder, folders, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            folders.clear()
             continue
-        found.append((path, relative.as_posix()))
-    return found
+        seen.add(real)
+        folders[:] = sorted(f for f in folders if not f.startswith("."))
+        base = Path(folder)
+        for name in files:
+            if not name.startswith("."):
+                path = base / name
+                found.append((path, path.relative_to(root).as_posix()))
+    return sorted(found, key=lambda item: Path(item[1]).parts)
