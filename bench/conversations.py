@@ -1,6 +1,6 @@
 """Follow-up turns of demo conversations: does search find an expected document first?
 
-    python bench/conversations.py [--split dev|test|all] [--related 0.3]
+    python bench/conversations.py [--split dev|test|blind|all] [--conversations FILE] [--related 0.3]
 
 Each conversation of `examples/demo-kb/conversations.jsonl` is replayed turn by turn over the demo
 knowledge base. A turn with expected documents is searched three ways: the last message alone
@@ -39,13 +39,19 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--kb", type=Path, default=ROOT / "examples" / "demo-kb")
-    parser.add_argument("--split", choices=("dev", "test", "all"), default="all")
+    parser.add_argument(
+        "--conversations",
+        type=Path,
+        help="a conversation file (default: KB/conversations.jsonl; the blind set: "
+        "KB/conversations_blind.jsonl, split 'blind')",
+    )
+    parser.add_argument("--split", choices=("dev", "test", "blind", "all"), default="all")
     parser.add_argument("--related", type=float, help="the new-topic cosine (default: the shipped one)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "conversations.json")
     parser.add_argument("--latency", action="store_true", help="also time stored-conversation turns")
     args = parser.parse_args()
 
-    lines = (args.kb / "conversations.jsonl").read_text().splitlines()
+    lines = (args.conversations or args.kb / "conversations.jsonl").read_text().splitlines()
     conversations = [json.loads(x) for x in lines if x.strip()]
     conversations = [c for c in conversations if args.split == "all" or c["split"] == args.split]
     settings = Settings.load(None, trace=False, input_guard=False)

@@ -1,6 +1,7 @@
 """Handoff over whole conversations: are the right conversations handed to a person, and only those?
 
-    python bench/handoff.py [--router examples/router/router.toml] [--split dev|test|all]
+    python bench/handoff.py [--router examples/router/router.toml] [--split dev|test|blind|all]
+                            [--conversations FILE]
 
 Each handoff and no-handoff conversation of `examples/demo-kb/conversations.jsonl` is replayed turn
 by turn through the real answer flow over the demo knowledge base, as a stored conversation, with
@@ -80,11 +81,17 @@ def main() -> None:
     )
     parser.add_argument("--kb", type=Path, default=ROOT / "examples" / "demo-kb")
     parser.add_argument("--router", type=Path, default=ROOT / "examples" / "router" / "router.toml")
-    parser.add_argument("--split", choices=("dev", "test", "all"), default="all")
+    parser.add_argument(
+        "--conversations",
+        type=Path,
+        help="a conversation file (default: KB/conversations.jsonl; the blind set: "
+        "KB/conversations_blind.jsonl, split 'blind')",
+    )
+    parser.add_argument("--split", choices=("dev", "test", "blind", "all"), default="all")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "handoff.json")
     args = parser.parse_args()
 
-    lines = (args.kb / "conversations.jsonl").read_text().splitlines()
+    lines = (args.conversations or args.kb / "conversations.jsonl").read_text().splitlines()
     conversations = [json.loads(x) for x in lines if x.strip()]
     conversations = [
         c for c in conversations

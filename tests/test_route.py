@@ -91,8 +91,9 @@ def test_config_syntax_error_names_the_file() -> None:
 
 def test_example_router_config_loads() -> None:
     config = RouterConfig.load(EXAMPLE_ROUTER)
-    assert set(config.label_sets) == {"intent", "urgency", "risk"}
+    assert set(config.label_sets) == {"intent", "urgency", "risk", "incident", "legal_threat", "frustration"}
     assert config.policy.rules[0].action == "handoff:safety"
+    assert config.label_sets["incident"].names == ["yes", "no"]
 
 
 # -- zero-shot ---------------------------------------------------------------------------------------

@@ -17,14 +17,13 @@ import numpy as np
 
 from tandem.answer import ABSTAIN_TEXT, Answer, Citation, Diagnostics
 from tandem.converse.escalation import EarlierTurn, Escalation, handoff_decision
-from tandem.documents.text_utils import encodable
-from tandem.errors import InputError
 from tandem.generate.base import GenerationStats
 from tandem.generate.prompt import ANSWER_GRAMMAR, PROMPT_VERSION, build_messages
 from tandem.guard.input_guard import GuardFinding, GuardReport
 from tandem.index.filters import SearchFilters
 from tandem.pipeline.components import Components
 from tandem.pipeline.conversation import ConversationContext
+from tandem.pipeline.question import validate_question
 from tandem.retrieve.hybrid import SearchResult
 from tandem.retrieve.passage import Passage
 from tandem.route.config import Policy
@@ -48,19 +47,6 @@ class AnswerEvent:
     kind: str  # "sentence" | "answer"
     text: str = ""
     answer: Answer | None = None
-
-
-def validate_question(question: str, limit: int) -> str:
-    """The question stripped, or an InputError when it is empty or over `limit` characters."""
-    question = encodable((question or "").strip())
-    if not question:
-        raise InputError('the question is empty; ask something, e.g. `tandem ask "How do refunds work?"`')
-    if len(question) > limit:
-        raise InputError(
-            f"the question is {len(question):,} characters long; the limit is {limit:,} "
-            "(shorten it, or raise TANDEM_MAX_QUESTION_CHARS)"
-        )
-    return question
 
 
 class AnswerFlow:
@@ -109,7 +95,9 @@ class AnswerFlow:
     def events(self) -> Iterator[AnswerEvent]:
         self.question = validate_question(self.question, self.settings.max_question_chars)
         ended = self.guard()
-        if ended is None:
+        if ended is not None:
+            ended = self.hand_off_blocked(ended)
+        else:
             self.resolve_follow_up()
             self.route_and_retrieve()
             ended = self.policy() or self.low_confidence()
@@ -170,6 +158,18 @@ class AnswerFlow:
         )  # fmt: skip
         answer.guard = guarded.to_dict()
         return answer
+
+    def hand_off_blocked(self, blocked: Answer) -> Answer:
+        """A blocked message that the route or the conversation hands to a person goes to that
+        person (with the guard's findings on the ticket's answer): no model acts on it either way,
+        and a refusal would fail a furious or endangered customer whom the guard misread."""
+        with self.tracer.span("route") as attributes:
+            decision = self.context.route(self.question)
+            attributes.update(action=decision.action if decision else None)
+        if decision is None or decision.queue is None:
+            return blocked
+        self.decision = decision
+        return self.route_reply(decision)
 
     def resolve_follow_up(self) -> None:
         """A follow-up turn made standalone from the earlier turns, for search and selection."""

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from tandem.answer import Answer
-from tandem.converse.escalation import EarlierTurn, Escalation, escalate
+from tandem.converse.escalation import EarlierTurn, Escalation, escalate, handoff_decision
 from tandem.converse.followup import Resolution, resolve
 from tandem.documents.text_utils import encodable
 from tandem.guard.pii import mask_pii, redact_pii
@@ -84,6 +84,17 @@ class ConversationContext:
         for i in range(max(0, len(self.turns) - window), len(self.turns)):
             if self.turns[i].labels is None:
                 self.turns[i] = replace(self.turns[i], labels=router.classify(self.turns[i].text).labels())
+
+    def route(self, question: str) -> RoutingDecision | None:
+        """The router's decision for `question`, handed off when the conversation's rules say so
+        (None without a router)."""
+        router = self.parts.router
+        if router is None:
+            return None
+        decision = router.classify(question)
+        self.label()
+        escalation = self.escalation(question, decision) if decision.answers else None
+        return handoff_decision(escalation, decision) if escalation else decision
 
     def escalation(
         self, question: str, decision: RoutingDecision | None, abstained: bool | None = None

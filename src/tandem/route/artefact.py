@@ -118,6 +118,11 @@ def save_classifier(
 def _with_trained_labels(config: RouterConfig, label_set: str, labels: list[str]) -> RouterConfig:
     """Check the data's labels against the configured ones; define the set when it is new."""
     if label_set in config.label_sets:
+        if config.label_sets[label_set].patterns:
+            raise ConfigError(
+                f"label set {label_set!r} is matched by patterns, not trained; "
+                "train a label set that lists labels, or give this one another name"
+            )
         known = set(config.label_sets[label_set].names)
         unknown = [label for label in labels if label not in known]
         if unknown:
@@ -128,22 +133,27 @@ def _with_trained_labels(config: RouterConfig, label_set: str, labels: list[str]
         return config
     sets = dict(config.label_sets)
     sets[label_set] = LabelSet(labels=[Label(name=name) for name in labels])
-    return RouterConfig(label_sets=sets, policy=config.policy)
+    return config.model_copy(update={"label_sets": sets})
 
 
 def config_toml(config: RouterConfig) -> str:
     """Render a config (e.g. one built in Python) as the TOML the router folder stores."""
     lines = ["# Written by Tandem; edit it and retrain or reload to change labels and policy.", ""]
     for name, label_set in config.label_sets.items():
-        lines += [f"[label_sets.{_key(name)}]", f"temperature = {label_set.temperature}", "labels = ["]
+        lines += [f"[label_sets.{_key(name)}]"]
+        if label_set.patterns:
+            lines += [f"patterns = {_value(label_set.patterns)}", ""]
+            continue
+        lines += [f"temperature = {label_set.temperature}", "labels = ["]
         for label in label_set.labels:
             lines.append(f"  {_inline(label.model_dump())},")
         lines += ["]", ""]
-    policy = config.policy.model_dump(exclude={"rules"})
-    lines += ["[policy]", *(f"{key} = {_value(value)}" for key, value in policy.items()), ""]
-    for rule in config.policy.rules:
-        values = rule.model_dump(exclude_none=True)
-        lines += ["[[policy.rules]]", *(f"{key} = {_value(value)}" for key, value in values.items()), ""]
+    for section, part in (("policy", config.policy), ("conversation", config.conversation)):
+        values = part.model_dump(exclude={"rules"}, exclude_none=True)
+        lines += [f"[{section}]", *(f"{key} = {_value(value)}" for key, value in values.items()), ""]
+        for rule in part.rules:
+            fields = rule.model_dump(exclude_none=True).items()
+            lines += [f"[[{section}.rules]]", *(f"{key} = {_value(value)}" for key, value in fields), ""]
     return "\n".join(lines)
 
 

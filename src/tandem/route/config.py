@@ -69,9 +69,15 @@ class Label(BaseModel):
 
 
 class LabelSet(BaseModel):
+    """Labels matched by the encoder (zero-shot, or a trained classifier), or `patterns`: a
+    "yes"/"no" set matched on the words (`tandem.route.patterns`)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    labels: list[Label] = Field(min_length=2)
+    labels: list[Label] = Field(default_factory=list)
+    patterns: list[str] = Field(
+        default_factory=list, description="Regexes (case-insensitive): labels 'yes' and 'no'."
+    )
     temperature: float = Field(0.05, gt=0.0, le=1.0, description="Zero-shot softmax temperature.")
 
     @field_validator("labels")
@@ -84,9 +90,27 @@ class LabelSet(BaseModel):
             seen.add(label.name)
         return labels
 
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"patterns: {pattern!r} is not a valid regex ({exc})") from None
+        return patterns
+
+    @model_validator(mode="after")
+    def _labels_or_patterns(self) -> LabelSet:
+        if self.patterns and self.labels:
+            raise ValueError("a label set has either labels or patterns, not both")
+        if not self.patterns and len(self.labels) < 2:
+            raise ValueError("a label set needs at least 2 labels (or patterns)")
+        return self
+
     @property
     def names(self) -> list[str]:
-        return [label.name for label in self.labels]
+        return ["yes", "no"] if self.patterns else [label.name for label in self.labels]
 
 
 class Rule(BaseModel):

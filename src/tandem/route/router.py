@@ -20,6 +20,7 @@ from tandem.errors import InputError
 from tandem.route import artefact
 from tandem.route.config import RouterConfig
 from tandem.route.data import LabelledData
+from tandem.route.patterns import PatternClassifier
 from tandem.route.policy import LabelPrediction, RoutingDecision, decide
 from tandem.route.train import Progress, TrainedClassifier, TrainOptions, train_classifier
 from tandem.route.zero_shot import ZeroShotClassifier
@@ -81,12 +82,14 @@ class Router:
         return any(c.method == "zero-shot" for c in self.classifiers().values())
 
     def classifiers(self) -> dict[str, LabelClassifier]:
-        """Load each label set's classifier once: the trained one when present, else zero-shot."""
+        """Load each label set's classifier once: patterns, the trained one when present, else zero-shot."""
         if self._classifiers is None:
             loaded: dict[str, LabelClassifier] = {}
             for name, label_set in self.config.label_sets.items():
                 trained = self.folder / "label_sets" / name if self.folder else None
-                if trained is not None and (trained / "classifier.json").is_file():
+                if label_set.patterns:
+                    loaded[name] = PatternClassifier(label_set.patterns)
+                elif trained is not None and (trained / "classifier.json").is_file():
                     from tandem.route.classifier import TrainedLabelClassifier
 
                     loaded[name] = TrainedLabelClassifier(
@@ -172,7 +175,12 @@ def train_router(
 ) -> tuple[Path, TrainedClassifier]:
     """Train `label_set` on `data` and publish a new version of the router in `router_dir`."""
     if config_text is not None:
-        RouterConfig.parse_toml(config_text, "router config")  # fail before minutes of training
+        config = RouterConfig.parse_toml(config_text, "router config")  # fail before minutes of training
+        if label_set in config.label_sets and config.label_sets[label_set].patterns:
+            raise InputError(
+                f"label set {label_set!r} is matched by patterns in the router config, not trained; "
+                "train a label set that lists labels"
+            )
     files = resolve_encoder(encoder_name)
     trained = train_classifier(data, files, options, progress)
     version = artefact.save_classifier(router_dir, label_set, trained, files, config_text)

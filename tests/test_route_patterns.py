@@ -1,0 +1,75 @@
+"""Label sets matched on the words: incidents told (not asked about), with negations and
+hypothetical questions left out; their config, and the demo router's use of them."""
+
+from __future__ import annotations
+
+import pytest
+
+from tandem.errors import ConfigError, InputError
+from tandem.route import artefact
+from tandem.route.config import RouterConfig
+from tandem.route.patterns import PatternClassifier
+from tandem.route.router import Router
+
+from .test_route import EXAMPLE_ROUTER
+
+INCIDENT = PatternClassifier([r"\bmelt(ed|ing)?\b", r"\b(caught|on)\s+fire\b", r"\bswollen\b"])
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("It actually melted a bit last night.", "melted"),
+        ("The battery is swollen, what should I do?", "swollen"),
+        ("my charger caught fire!!", "caught fire"),
+        ("Nothing melted, it just smells new.", None),  # negated
+        ("The case is not swollen at all.", None),
+        ("What should I do if the battery is swollen?", None),  # a hypothetical question
+        ("Can a battery catch fire or melt in the sun?", None),
+        ("Is the charger supposed to get warm?", None),  # no pattern
+    ],
+)
+def test_incidents_told_match_and_questions_about_them_do_not(message: str, expected: str | None) -> None:
+    assert INCIDENT.matched(message) == expected
+    yes = INCIDENT.probabilities([message])[0][0]
+    assert yes == (1.0 if expected else 0.0)
+
+
+def test_a_label_set_has_labels_or_patterns_and_patterns_must_compile() -> None:
+    with pytest.raises(ConfigError, match="either labels or patterns"):
+        RouterConfig.parse_toml(
+            '[label_sets.x]\npatterns = ["a"]\nlabels = [{ name = "a" }, { name = "b" }]\n', "r.toml"
+        )
+    with pytest.raises(ConfigError, match=r"r.toml, line 2: patterns: '\(unclosed' is not a valid regex"):
+        RouterConfig.parse_toml("[label_sets.x]\npatterns = ['(unclosed']\n", "r.toml")
+    with pytest.raises(ConfigError, match="unknown label 'maybe'"):
+        RouterConfig.parse_toml(
+            "[label_sets.x]\npatterns = ['fire']\n[[policy.rules]]\n"
+            'when = { x = ["maybe"] }\naction = "handoff:safety"\n'
+        )
+
+
+def test_written_config_keeps_patterns_and_the_conversation_section() -> None:
+    config = RouterConfig.load(EXAMPLE_ROUTER)
+    again = RouterConfig.parse_toml(artefact.config_toml(config), "written")
+    assert again.label_sets["incident"].patterns == config.label_sets["incident"].patterns
+    assert again.conversation == config.conversation and again.policy == config.policy
+
+
+def test_a_pattern_label_set_cannot_be_trained(tmp_path) -> None:
+    from tandem.route.data import LabelledData
+    from tandem.route.router import train_router
+
+    data = LabelledData(["my charger melted", "how do I pair"], ["yes", "no"])
+    with pytest.raises(InputError, match="matched by patterns"):
+        train_router(data, tmp_path / "router", "incident", None, EXAMPLE_ROUTER.read_text())
+
+
+def test_demo_router_hands_off_reported_incidents_not_questions_on_their_topic(encoder) -> None:
+    router = Router.from_config(EXAMPLE_ROUTER, encoder)
+    reported = router.classify("It says 2352. It actually melted a bit last night and smelled of burning.")
+    assert reported.action == "handoff:safety" and reported.predictions["incident"].method == "patterns"
+    asked = router.classify("What brake pads does the Trail T5 use?")
+    assert asked.action == "answer" and asked.predictions["incident"].label == "no"
+    threat = router.classify("If it's not here by Friday I'm doing a chargeback with my bank.")
+    assert threat.action == "handoff:legal"
