@@ -76,6 +76,17 @@ def test_repeated_unanswered_questions_hand_off_once_this_one_is_unanswered_too(
     assert found is not None and found.action == "handoff:support" and found.turns == [1, 2]
 
 
+def test_a_rule_from_a_later_turn_waits_for_that_turn() -> None:
+    late = ConversationPolicy.model_validate(
+        {"rules": [{"when": {"fed_up": ["yes"]}, "turns": 1, "from_turn": 3, "action": "handoff:priority"}]}
+    )
+    earlier = [EarlierTurn("Where is my order?", {"fed_up": "no"})]
+    assert escalate(late, earlier, "this is useless", decision(fed_up="yes")) is None  # turn 2
+    earlier.append(EarlierTurn("Still nothing?", {"fed_up": "no"}))
+    found = escalate(late, earlier, "this is useless", decision(fed_up="yes"))  # turn 3
+    assert found is not None and found.action == "handoff:priority" and found.turns == [3]
+
+
 def test_the_window_limits_what_counts() -> None:
     narrow = POLICY.model_copy(update={"window": 2})
     earlier = [EarlierTurn("bad", {"intent": "complaint"}), EarlierTurn("ok", {"intent": "order"})]

@@ -73,6 +73,8 @@ def escalate(
     current = decision.labels() if decision is not None else {}
     labelled = [(first + i, t.labels or {}) for i, t in enumerate(window)] + [(number, current)]
     for index, rule in enumerate(policy.rules, start=1):
+        if number < rule.from_turn:
+            continue
         hits = [
             n for n, labels in labelled if all(labels.get(s) in wanted for s, wanted in rule.when.items())
         ]

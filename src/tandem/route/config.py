@@ -155,12 +155,14 @@ HUMAN_REQUEST_PATTERNS = [
 
 class ConversationRule(BaseModel):
     """Hand off (or flag) when at least `turns` turns of the conversation, this one included, carry
-    one of the listed labels of every listed label set."""
+    one of the listed labels of every listed label set, from turn `from_turn` of the conversation
+    on (anger in the fourth turn of an unresolved problem weighs more than in the first)."""
 
     model_config = ConfigDict(extra="forbid")
 
     when: dict[str, list[str]] = Field(min_length=1)
     turns: int = Field(2, ge=1, le=50)
+    from_turn: int = Field(1, ge=1, le=100, description="The rule applies from this turn on.")
     action: str
     reason: str = ""
     message: str | None = None
