@@ -44,6 +44,7 @@ def score_question(bot: Tandem, question: dict, depth: int) -> dict:
         result.query_vector,
         [(p.chunk.text, p.chunk.context_line, p.dense_score) for p in passages],
         bot.snapshot.lexical,
+        bot.snapshot.titles,
     )
 
     def answers(scored) -> bool:

@@ -220,3 +220,16 @@ def test_leftovers_of_a_killed_publish_are_cleaned(make_tandem, kb: Path) -> Non
     (kb / "refunds.md").write_text("# Refunds\n\nRefunds take 30 days now.\n")
     assert bot.ingest([kb]).version == 3
     assert sorted(p.name for p in versions.iterdir()) == ["v000001", "v000002", "v000003"]
+
+
+def test_an_index_read_by_older_parsers_is_read_again(make_tandem, kb: Path) -> None:
+    bot = make_tandem()
+    bot.ingest([kb])
+    manifest_file = IndexLayout(bot.settings.index_dir).current_folder() / "manifest.json"
+    manifest = json.loads(manifest_file.read_text())
+    assert manifest["chunking"]["parsers"] >= 2
+    del manifest["chunking"]["parsers"]  # as written before the field: parsers 1
+    manifest_file.write_text(json.dumps(manifest))
+    again = make_tandem().ingest([kb])
+    assert again.files_changed == 7 and again.files_unchanged == 0 and again.published
+    assert make_tandem().ingest([kb]).files_unchanged == 7  # and then reused as usual

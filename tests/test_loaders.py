@@ -94,3 +94,15 @@ def test_discover_follows_linked_folders_once(tmp_path: Path) -> None:
     (root / "a.md").write_text("# A\n\ntext")
     (root / "linked").symlink_to(shelf / "manuals")
     assert [rel for _, rel in discover(root)] == ["a.md", "linked/b.md"]
+
+
+def test_html_list_items_keep_their_markers(tmp_path: Path) -> None:
+    page = tmp_path / "steps.html"
+    page.write_text(
+        "<html><body><main><h1>2FA</h1><p>Options:</p><ul><li>App</li><li>Text message</li></ul>"
+        "<p>To turn it on:</p><ol><li>Open Settings.</li><li>Choose a method.</li></ol></main></body></html>"
+    )
+    [document] = load_documents(page, "steps.html")
+    assert document.text.split("\n\n") == [
+        "Options:", "- App", "- Text message", "To turn it on:", "1. Open Settings.", "2. Choose a method.",
+    ]  # fmt: skip

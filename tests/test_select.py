@@ -327,6 +327,25 @@ def test_a_unit_about_another_model_is_not_an_answer_about_this_one() -> None:
     assert model_codes("error e07, 2FA, IPX5 and PW-CH4") == {"E07", "IPX5", "CH4"}
 
 
+def test_a_unit_naming_only_another_product_of_the_index_is_about_that_product() -> None:
+    from tandem.select.features import QuestionView, entity_codes
+    from tandem.select.selector import CODE_MISMATCH, unit_penalty
+    from tandem.select.units import Unit
+
+    entities = entity_codes(["Pedalwise Trail T5", "Pedalwise Fold F1", "Batteries and chargers", "Errors"])
+    assert entities == {"T5", "F1"}
+    view = QuestionView.of("How much is a spare battery for the Trail T5?")
+    other = Unit("PowerPack 360 (360 Wh) - Fold F1 only. Price as a spare: EUR 449.", 0, 64, "item")
+    right = Unit(
+        "PowerPack 720 (720 Wh) - Trail T5 and the main slot of the Cargo K3. Price: EUR 749.", 0, 80, "item"
+    )
+    charger = Unit("The Fast Charger 6A (model PW-CH6) costs EUR 129.", 0, 49, "sentence")
+    assert unit_penalty(view, other, entities) == CODE_MISMATCH
+    assert unit_penalty(view, right, entities) == 1.0
+    assert unit_penalty(view, charger, entities) == 1.0  # CH6 names no document of its own
+    assert unit_penalty(view, other) == 1.0  # without the index's titles nothing is known
+
+
 def test_a_unit_without_the_measure_asked_for_scores_lower() -> None:
     from tandem.select.features import QuestionView, lacks_measure
     from tandem.select.selector import MEASURE_MISSING, unit_penalty

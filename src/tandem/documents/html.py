@@ -22,6 +22,19 @@ def _clean(text: str) -> str:
     return _SPACE.sub(lambda m: "\n" if "\n" in m.group(0) else " ", text).strip()
 
 
+def _item_marker(item: Node) -> str:
+    """A list item's marker as Markdown writes it: "3. " in an ordered list, "- " otherwise, so
+    that the lists of a page read as lists (steps stay numbered)."""
+    parent = item.parent
+    if parent is None or parent.tag != "ol":
+        return "- "
+    number, sibling = 1, item.prev
+    while sibling is not None:
+        number += sibling.tag == "li"
+        sibling = sibling.prev
+    return f"{number}. "
+
+
 def _is_hidden(node: Node) -> bool:
     attrs = node.attributes
     return (
@@ -73,6 +86,8 @@ def load_html(path: Path, doc_id: str) -> list[Document]:
             headings[:] = [(lvl, h) for lvl, h in headings if lvl < level]
             headings.append((level, text))
             continue
+        if tag == "li":
+            text = _item_marker(node) + text
         if parts:
             length += 2
         blocks.append(Block(length, length + len(text), tuple(h for _, h in headings)))

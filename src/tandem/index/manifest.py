@@ -25,14 +25,19 @@ class ChunkingInfo(BaseModel):
     overlap: int
     sentence_vectors: bool = False
     late_sentences: bool = False  # sentence vectors pooled from the chunk's pass (late chunking)
+    # How documents were read into text; a change re-reads every file on the next ingest (no stale
+    # chunks from an older parser). 1: before HTML list items kept their "- " / "1. " markers.
+    parsers: int = 1
 
     @model_serializer(mode="wrap")
-    def _omit_default_late(self, handler: SerializerFunctionWrapHandler) -> dict:
-        """`late_sentences` is written only when true, so an index built without it stays readable
-        by the versions before the field (a rollback after an upgrade)."""
+    def _omit_defaults(self, handler: SerializerFunctionWrapHandler) -> dict:
+        """`late_sentences` and `parsers` are written only when not the default, so an index built
+        without them stays readable by the versions before the fields (a rollback after an upgrade)."""
         data = handler(self)
         if not self.late_sentences:
             data.pop("late_sentences", None)
+        if self.parsers == 1:
+            data.pop("parsers", None)
         return data
 
 

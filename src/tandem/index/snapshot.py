@@ -73,9 +73,10 @@ class IndexSnapshot:
         self._lock = threading.Lock()
         size = self.manifest.chunks
         self.lexical = LexicalIndex.load(folder / "bm25", size)
-        documents = self._query("SELECT doc_id, source, tags FROM documents ORDER BY doc_id")
-        self.doc_ids = [d for d, _, _ in documents]
-        self._doc_meta = {d: (s, tuple(json.loads(t))) for d, s, t in documents}
+        documents = self._query("SELECT doc_id, source, tags, title FROM documents ORDER BY doc_id")
+        self.doc_ids = [d for d, _, _, _ in documents]
+        self.titles = tuple(title for _, _, _, title in documents)  # what the documents are about
+        self._doc_meta = {d: (s, tuple(json.loads(t))) for d, s, t, _ in documents}
         index_of = {d: i for i, d in enumerate(self.doc_ids)}
         rows = self._query("SELECT row, doc_id FROM chunks ORDER BY row")
         self.row_doc = np.array([index_of[d] for _, d in rows], dtype=np.int64)

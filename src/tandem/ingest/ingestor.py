@@ -11,7 +11,7 @@ import numpy as np
 from rich.progress import Progress
 
 from tandem.documents.chunking import Chunker
-from tandem.documents.loaders import discover
+from tandem.documents.loaders import PARSERS_VERSION, discover
 from tandem.documents.models import Chunk
 from tandem.documents.text_utils import encodable, split_sentences
 from tandem.encode import Encoder
@@ -102,6 +102,7 @@ class Ingestor:
             overlap=self.chunker.overlap,
             sentence_vectors=self.sentence_vectors,
             late_sentences=self._late,
+            parsers=PARSERS_VERSION,
         )
 
     @property

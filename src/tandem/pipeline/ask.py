@@ -271,8 +271,10 @@ class AnswerFlow:
         top = self.passages[: s.selector_passages]
         with self.tracer.span("select", passages=len(top)) as attributes:
             scored = [(p.chunk.text, p.chunk.context_line, p.dense_score) for p in top]
-            query_vector = self.query_vector
-            selection = selector.select(self.searched, query_vector, scored, self.parts.snapshot.lexical)
+            snapshot = self.parts.snapshot
+            selection = selector.select(
+                self.searched, self.query_vector, scored, snapshot.lexical, snapshot.titles
+            )
             if s.selector_threshold is not None:
                 selection = Selection(selection.ranked, s.selector_threshold, selection.elapsed_ms)
             best = selection.best

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -196,6 +197,20 @@ def about_another_code(question_codes: frozenset[str], unit_text: str, unit_cont
         return False
     about = model_codes(unit_context)
     return bool(about) and not (about & question_codes) and not (model_codes(unit_text) & question_codes)
+
+
+def entity_codes(titles: Sequence[str]) -> frozenset[str]:
+    """The codes that name something with a document of its own ("Trail T5", "Fold F1"): siblings
+    a unit may be about instead of the one asked; a charger's or an error's code is not one."""
+    return frozenset(code for title in titles for code in model_codes(title))
+
+
+def names_a_sibling(question_codes: frozenset[str], unit_text: str, entities: frozenset[str]) -> bool:
+    """True when the question asks about an entity (`entity_codes`) and the unit names other
+    entities and not it: "PowerPack 360 - Fold F1 only. Price: EUR 449." for the Trail T5's battery."""
+    asked = question_codes & entities
+    named = model_codes(unit_text) & entities
+    return bool(asked) and bool(named) and not (named & question_codes)
 
 
 def names_in(text: str) -> set[str]:

@@ -25,8 +25,10 @@ from tandem.select.cross import CROSS_UNITS, CrossScorer, pair_text
 from tandem.select.features import (
     QuestionView,
     about_another_code,
+    entity_codes,
     feature_matrix,
     lacks_measure,
+    names_a_sibling,
     unit_features,
 )
 from tandem.select.model import SelectorModel
@@ -162,10 +164,13 @@ class UnitCache:
         return result
 
 
-def unit_penalty(view: QuestionView, unit: Unit) -> float:
-    """How far a unit's probability is lowered for being about another product or code than asked,
-    or for lacking the measure the question asks for."""
-    factor = CODE_MISMATCH if about_another_code(view.codes, unit.text, unit.context) else 1.0
+def unit_penalty(view: QuestionView, unit: Unit, entities: frozenset[str] = frozenset()) -> float:
+    """How far a unit's probability is lowered for being about another product or code than asked
+    (by its context, or by naming only other `entities`), or for lacking the measure asked for."""
+    another = about_another_code(view.codes, unit.text, unit.context) or names_a_sibling(
+        view.codes, unit.text, entities
+    )
+    factor = CODE_MISMATCH if another else 1.0
     return factor * (MEASURE_MISSING if lacks_measure(view.qtype, unit.text) else 1.0)
 
 
@@ -176,6 +181,14 @@ class EvidenceSelector:
         self.units = UnitCache(encoder)
         self.model = model
         self.cross = cross
+        self._titles: tuple[str, ...] = ()
+        self._entity_codes: frozenset[str] = frozenset()
+
+    def _entities(self, titles: tuple[str, ...]) -> frozenset[str]:
+        """`entity_codes` of an index's titles, kept while the same titles come back."""
+        if self._titles is not titles:
+            self._titles, self._entity_codes = titles, entity_codes(titles)
+        return self._entity_codes
 
     @property
     def version(self) -> str:
@@ -205,9 +218,11 @@ class EvidenceSelector:
         query_vector: np.ndarray,
         passages: Sequence[tuple[str, str, float]],
         lexical: LexicalIndex | None = None,
+        titles: tuple[str, ...] = (),
     ) -> Selection:
         """Score every unit of `passages` ((text, context line, retrieval score), best first);
-        `lexical`, the index's BM25 side, says which question words are rare or unknown."""
+        `lexical`, the index's BM25 side, says which question words are rare or unknown; `titles`,
+        the index's document titles, which codes name products of their own."""
         started = time.perf_counter()
         view = QuestionView.of(question[:MAX_QUESTION_CHARS], lexical.vocabulary if lexical else None)
         idf = lexical.idf(view.terms) if lexical else {}
@@ -217,7 +232,8 @@ class EvidenceSelector:
             return Selection([], self.threshold, (time.perf_counter() - started) * 1000)
         probability = self.model.probability(feature_matrix(rows))
         units = [unit for unit, _, _ in where]
-        penalty = np.array([unit_penalty(view, u) for u in units])
+        entities = self._entities(titles)
+        penalty = np.array([unit_penalty(view, u, entities) for u in units])
         if self.cross is not None:
             probability = self._reread(view.text, units, probability, penalty)
         probability = probability * penalty
