@@ -16,6 +16,9 @@ class TokenCounter(Protocol):
     def token_spans(self, texts: list[str]) -> list[list[tuple[int, int]]]: ...
 
 
+TOKENIZE_BLOCKS = 256  # blocks whose token spans are held at once
+
+
 @dataclass(frozen=True)
 class _Unit:
     start: int
@@ -83,7 +86,15 @@ class Chunker:
         return groups
 
     def _units(self, document: Document, blocks: list[Block]) -> list[_Unit]:
-        """Paragraphs that fit the budget; longer ones split into sentences, then token windows."""
+        """Paragraphs that fit the budget; longer ones split into sentences, then token windows.
+        Blocks are tokenized TOKENIZE_BLOCKS at a time: a 50 MB file with no headings is one section,
+        and its token spans all at once would take gigabytes."""
+        units: list[_Unit] = []
+        for first in range(0, len(blocks), TOKENIZE_BLOCKS):
+            units.extend(self._block_units(document, blocks[first : first + TOKENIZE_BLOCKS]))
+        return units
+
+    def _block_units(self, document: Document, blocks: list[Block]) -> list[_Unit]:
         texts = [document.block_text(b) for b in blocks]
         units: list[_Unit] = []
         for block, spans in zip(blocks, self.counter.token_spans(texts), strict=True):
