@@ -1,6 +1,6 @@
 """Follow-up turns of demo conversations: does search find an expected document first?
 
-    python bench/conversations.py [--split dev|test|blind|all] [--conversations FILE] [--related 0.3]
+    python bench/conversations.py [--split dev|test|blind|blind2|all] [--conversations FILE] [--related 0.3]
 
 Each conversation of `examples/demo-kb/conversations.jsonl` is replayed turn by turn over the demo
 knowledge base. A turn with expected documents is searched three ways: the last message alone
@@ -34,26 +34,39 @@ from tandem.pipeline import Tandem
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def add_set_arguments(parser: argparse.ArgumentParser) -> None:
+    """--kb, --conversations and --split: which conversations to replay (shared with handoff.py)."""
     parser.add_argument("--kb", type=Path, default=ROOT / "examples" / "demo-kb")
     parser.add_argument(
         "--conversations",
         type=Path,
-        help="a conversation file (default: KB/conversations.jsonl; the blind set: "
-        "KB/conversations_blind.jsonl, split 'blind')",
+        help="a conversation file (default: KB/conversations.jsonl; the blind sets: "
+        "KB/conversations_blind.jsonl and conversations_blind2.jsonl, splits 'blind' and 'blind2')",
     )
-    parser.add_argument("--split", choices=("dev", "test", "blind", "all"), default="all")
+    parser.add_argument("--split", choices=("dev", "test", "blind", "blind2", "all"), default="all")
+
+
+def load_conversations(args: argparse.Namespace, kinds: tuple[str, ...] = ()) -> list[dict]:
+    """The conversations of the chosen file and split (and `kinds`, when given)."""
+    lines = (args.conversations or args.kb / "conversations.jsonl").read_text().splitlines()
+    conversations = [json.loads(x) for x in lines if x.strip()]
+    return [
+        c for c in conversations
+        if (args.split == "all" or c["split"] == args.split) and (not kinds or c["kind"] in kinds)
+    ]  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_set_arguments(parser)
     parser.add_argument("--related", type=float, help="the new-topic cosine (default: the shipped one)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "conversations.json")
     parser.add_argument("--latency", action="store_true", help="also time stored-conversation turns")
     args = parser.parse_args()
 
-    lines = (args.conversations or args.kb / "conversations.jsonl").read_text().splitlines()
-    conversations = [json.loads(x) for x in lines if x.strip()]
-    conversations = [c for c in conversations if args.split == "all" or c["split"] == args.split]
+    conversations = load_conversations(args)
     settings = Settings.load(None, trace=False, input_guard=False)
     rows = []
     with tempfile.TemporaryDirectory() as scratch:

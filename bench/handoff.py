@@ -1,6 +1,6 @@
 """Handoff over whole conversations: are the right conversations handed to a person, and only those?
 
-    python bench/handoff.py [--router examples/router/router.toml] [--split dev|test|blind|all]
+    python bench/handoff.py [--router examples/router/router.toml] [--split dev|test|blind|blind2|all]
                             [--conversations FILE]
 
 Each handoff and no-handoff conversation of `examples/demo-kb/conversations.jsonl` is replayed turn
@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from conversations import add_set_arguments, load_conversations
 from tandem.config import Settings
 from tandem.pipeline import Tandem
 from tandem.route.config import ConversationPolicy
@@ -79,24 +80,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--kb", type=Path, default=ROOT / "examples" / "demo-kb")
     parser.add_argument("--router", type=Path, default=ROOT / "examples" / "router" / "router.toml")
-    parser.add_argument(
-        "--conversations",
-        type=Path,
-        help="a conversation file (default: KB/conversations.jsonl; the blind set: "
-        "KB/conversations_blind.jsonl, split 'blind')",
-    )
-    parser.add_argument("--split", choices=("dev", "test", "blind", "all"), default="all")
+    add_set_arguments(parser)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "handoff.json")
     args = parser.parse_args()
 
-    lines = (args.conversations or args.kb / "conversations.jsonl").read_text().splitlines()
-    conversations = [json.loads(x) for x in lines if x.strip()]
-    conversations = [
-        c for c in conversations
-        if c["kind"] in ("handoff", "no_handoff") and (args.split == "all" or c["split"] == args.split)
-    ]  # fmt: skip
+    conversations = load_conversations(args, ("handoff", "no_handoff"))
     result: dict = {"date": time.strftime("%Y-%m-%d"), "router": str(args.router), "split": args.split}
     with tempfile.TemporaryDirectory() as scratch:
         settings = Settings.load(None, trace=False, data_dir=Path(scratch) / "data")

@@ -55,6 +55,16 @@ def check_action(action: str) -> str:
     raise ValueError(f"action must be one of {', '.join(ACTIONS)} or handoff:<queue>, not {action!r}")
 
 
+def check_regexes(patterns: list[str], field: str) -> list[str]:
+    """The patterns, or a ValueError naming the first that does not compile."""
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"{field}: {pattern!r} is not a valid regex ({exc})") from None
+    return patterns
+
+
 class Label(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -90,15 +100,7 @@ class LabelSet(BaseModel):
             seen.add(label.name)
         return labels
 
-    @field_validator("patterns")
-    @classmethod
-    def _compiles(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"patterns: {pattern!r} is not a valid regex ({exc})") from None
-        return patterns
+    _compiles = field_validator("patterns")(classmethod(lambda cls, v: check_regexes(v, "patterns")))
 
     @model_validator(mode="after")
     def _labels_or_patterns(self) -> LabelSet:
@@ -191,17 +193,9 @@ class ConversationPolicy(BaseModel):
         classmethod(lambda cls, v: v if v is None else check_action(v))
     )
 
-    @field_validator("human_request_patterns")
-    @classmethod
-    def _compiles(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(
-                    f"human_request_patterns: {pattern!r} is not a valid regex ({exc})"
-                ) from None
-        return patterns
+    _compiles = field_validator("human_request_patterns")(
+        classmethod(lambda cls, v: check_regexes(v, "human_request_patterns"))
+    )
 
     @property
     def active(self) -> bool:
