@@ -145,13 +145,28 @@ class Policy(BaseModel):
 
 
 # "Let me talk to a person": a request, not a question about how to reach one.
+_PERSON = (
+    r"(?:(?:a|an|some|your|the|one of your|someone from your|somebody from your)\s+)?"
+    r"(?:real\s+|actual\s+|live\s+|human\s+)?"
+    r"(?:human(?:\s+being)?|person|people|agent|someone|somebody|anyone|representative|rep|manager|"
+    r"supervisor|operator|staff(?:\s+member)?|colleague|employee|team\s+member|customer\s+service|"
+    r"support\s+team|your\s+team|the\s+team)\b"
+)
 HUMAN_REQUEST_PATTERNS = [
-    r"\b(talk|speak|chat)\s+(to|with)\s+(a\s+|an\s+|some\s+|your\s+)?(real\s+|actual\s+|live\s+)?"
-    r"(human|person|agent|someone|somebody|representative|manager|supervisor|operator)\b",
-    r"\b(put|get|transfer|connect)\s+me\s+(through\s+)?(to|with)\s+(a|an|your|the|some)?\s*"
-    r"(real\s+|live\s+)?(human|person|agent|someone|somebody|representative|manager|supervisor)\b",
-    r"\bget\s+me\s+(a|an|the|your)\s+(human|manager|supervisor|agent|person)\b",
-    r"\b(want|need|ask(ing)?\s+for)\s+(a|an)\s+(real\s+|live\s+)?(human|person|agent)\b",
+    rf"\b(?:talk|speak|chat|deal|discuss\s+\w+)\s+(?:this\s+)?(?:to|with)\s+{_PERSON}",
+    rf"\b(?:put|get|transfer|connect|hand|pass|escalate|forward)\s+(?:me|this|it|my\s+case)\s+"
+    rf"(?:over\s+|through\s+|on\s+)?(?:to|with)\s+{_PERSON}",
+    r"\bget\s+me\s+(?:a|an|the|your)\s+(?:human|manager|supervisor|agent|person|rep)",
+    rf"\b(?:want|need|would\s+like|'d\s+like|prefer|rather\s+have|ask(?:ing)?\s+for|request(?:ing)?)\s+"
+    rf"(?:to\s+(?:talk|speak)\s+(?:to|with)\s+)?{_PERSON}",
+    r"\b(?:can|could|would|will)\s+(?:someone|somebody|a\s+(?:real\s+)?(?:person|human)|one\s+of\s+your\s+"
+    r"(?:staff|team|colleagues|agents))(?:\s+from\s+(?:your|the)\s+(?:team|company|support|staff))?\s+"
+    r"(?:please\s+)?(?:call|phone|ring|contact|email|message|look\s+(?:at|into)|help|get\s+back\s+to)\b",
+    r"\b(?:call|phone|ring)\s+me\s+back\b|\bgive\s+me\s+a\s+call\b",
+    r"^\W*(?:a\s+)?(?:human|agent|person|operator|representative|real\s+person)\W*(?:please|pls|now)?\W*$",
+    r"\b(?:mit\s+)?(?:einem|einer)\s+(?:Menschen|Mitarbeiter(?:in)?|Person)\s+(?:sprechen|reden)",
+    r"\bparler\s+(?:à|a|avec)\s+(?:quelqu'un|un\s+humain|une\s+personne|un\s+conseiller|un\s+agent)",
+    r"\b(?:met\s+)?(?:een\s+)?(?:mens|medewerker|persoon)\s+(?:spreken|praten)",
 ]
 
 
