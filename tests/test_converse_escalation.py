@@ -19,6 +19,11 @@ from tandem.route.policy import LabelPrediction, RoutingDecision
         "Please put me through to a human agent.",
         "Get me a manager NOW.",
         "I want a human",
+        "I would prefer one of your staff to check the claim",
+        "please hand me over to a colleague",
+        "Could somebody from your team call me tomorrow?",
+        "human pls",
+        "Kann ich bitte mit einem Mitarbeiter sprechen?",
     ],
 )
 def test_requests_for_a_person(message: str) -> None:
@@ -32,6 +37,9 @@ def test_requests_for_a_person(message: str) -> None:
         "If I ever need to reach a real person, what are your phone hours?",
         "Can another person ride my bike?",
         "How do I talk to the app over bluetooth?",
+        "What are the opening hours of your phone line?",
+        "I don't need to speak to anyone, just tell me the price.",
+        "The delivery person left a card in my letterbox.",
     ],
 )
 def test_questions_that_are_not_requests_for_a_person(message: str) -> None:
