@@ -1,0 +1,58 @@
+"""Reported safety incidents: does a router's `incident` pattern label set find them, and only them?
+
+    python bench/incident_reports.py [--router examples/router/router.toml] [--label-set incident]
+
+The data (`bench/data/incident_reports_blind.jsonl`): 100 chat messages written for this benchmark
+by someone who had not seen the patterns, 50 reporting a safety incident (fire, smoke, melting, a
+swollen battery, a crash, an injury, a part failing while riding; some understated, a few in
+German, French or Dutch) and 50 look-alikes (safety questions, hypotheticals, brake squeal,
+"the app crashed", "no smoke or anything"). Prints the share found and the share of look-alikes
+flagged; writes JSON (default bench/results/incident_reports.json) with every miss.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from tandem.route.config import RouterConfig
+from tandem.route.patterns import PatternClassifier
+
+ROOT = Path(__file__).resolve().parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--router", type=Path, default=ROOT.parent / "examples" / "router" / "router.toml")
+    parser.add_argument("--label-set", default="incident")
+    parser.add_argument("--data", type=Path, default=ROOT / "data" / "incident_reports_blind.jsonl")
+    parser.add_argument("--out", type=Path, default=ROOT / "results" / "incident_reports.json")
+    args = parser.parse_args()
+    patterns = RouterConfig.load(args.router).label_sets[args.label_set].patterns
+    classifier = PatternClassifier(patterns)
+    rows = [json.loads(line) for line in args.data.read_text().splitlines() if line.strip()]
+    found = [classifier.matched(r["text"]) is not None for r in rows]
+    reports = [f for f, r in zip(found, rows, strict=True) if r["reports_incident"]]
+    others = [f for f, r in zip(found, rows, strict=True) if not r["reports_incident"]]
+    result = {
+        "date": time.strftime("%Y-%m-%d"),
+        "router": str(args.router),
+        "patterns": len(patterns),
+        "reports_found": round(sum(reports) / max(len(reports), 1), 3),
+        "look_alikes_flagged": round(sum(others) / max(len(others), 1), 3),
+        "misses": [r["text"] for f, r in zip(found, rows, strict=True) if f != r["reports_incident"]],
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print(
+        f"{len(patterns)} patterns: reports found {sum(reports)}/{len(reports)}, "
+        f"look-alikes flagged {sum(others)}/{len(others)}"
+    )
+
+
+if __name__ == "__main__":
+    main()
