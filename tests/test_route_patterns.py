@@ -73,3 +73,6 @@ def test_demo_router_hands_off_reported_incidents_not_questions_on_their_topic(e
     assert asked.action == "answer" and asked.predictions["incident"].label == "no"
     threat = router.classify("If it's not here by Friday I'm doing a chargeback with my bank.")
     assert threat.action == "handoff:legal"
+    toppled = router.classify("The bike toppled over onto my son on the stand, he needed stitches.")
+    assert toppled.action == "handoff:safety"
+    assert router.classify("the app crashed again when I opened the map").predictions["incident"].label == "no"
