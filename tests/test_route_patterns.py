@@ -75,4 +75,5 @@ def test_demo_router_hands_off_reported_incidents_not_questions_on_their_topic(e
     assert threat.action == "handoff:legal"
     toppled = router.classify("The bike toppled over onto my son on the stand, he needed stitches.")
     assert toppled.action == "handoff:safety"
-    assert router.classify("the app crashed again when I opened the map").predictions["incident"].label == "no"
+    app = router.classify("the app crashed again when I opened the map")
+    assert app.predictions["incident"].label == "no"
