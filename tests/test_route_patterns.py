@@ -69,6 +69,7 @@ def test_demo_router_hands_off_reported_incidents_not_questions_on_their_topic(e
     router = Router.from_config(EXAMPLE_ROUTER, encoder)
     reported = router.classify("It says 2352. It actually melted a bit last night and smelled of burning.")
     assert reported.action == "handoff:safety" and reported.predictions["incident"].method == "patterns"
+    assert "incident=yes (1.00, 'melted')" in reported.reasons[0]  # the words that made it a handoff
     asked = router.classify("What brake pads does the Trail T5 use?")
     assert asked.action == "answer" and asked.predictions["incident"].label == "no"
     threat = router.classify("If it's not here by Friday I'm doing a chargeback with my bank.")

@@ -17,6 +17,12 @@ class LabelPrediction:
     confidence: float
     method: str
     alternatives: tuple[tuple[str, float], ...] = ()
+    evidence: str = ""  # the words a pattern label set matched, shown in the reasons
+
+    def shown(self) -> str:
+        """The prediction as a reason shows it: incident=yes (1.00, 'melted')."""
+        said = f", {self.evidence!r}" if self.evidence else ""
+        return f"{self.label_set}={self.label} ({self.confidence:.2f}{said})"
 
 
 class PredictionRecord(TypedDict):
@@ -100,9 +106,7 @@ def decide(policy: Policy, predictions: dict[str, LabelPrediction]) -> RoutingDe
             for name, wanted in rule.when.items()
         )
         if matched:
-            shown = ", ".join(
-                f"{name}={predictions[name].label} ({predictions[name].confidence:.2f})" for name in rule.when
-            )
+            shown = ", ".join(predictions[name].shown() for name in rule.when)
             reason = f"rule {number}: {shown}" + (f": {rule.reason}" if rule.reason else "")
             return RoutingDecision(rule.action, predictions, [reason], number, rule.message)
     unsure = [p for p in predictions.values() if p.confidence < policy.min_confidence]

@@ -148,6 +148,7 @@ class Router:
                 round(float(probabilities[best]), 4),
                 classifier.method,
                 tuple((classifier.labels[int(i)], round(float(probabilities[i]), 4)) for i in order[1:3]),
+                (classifier.matched(_clip(text)) or "") if isinstance(classifier, PatternClassifier) else "",
             )
         decision = decide(self.config.policy, predictions)
         decision.seconds = time.perf_counter() - started
