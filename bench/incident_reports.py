@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
+from person_requests import score_and_write
 from tandem.route.config import RouterConfig
 from tandem.route.patterns import PatternClassifier
 
@@ -36,22 +36,10 @@ def main() -> None:
     classifier = PatternClassifier(patterns)
     rows = [json.loads(line) for line in args.data.read_text().splitlines() if line.strip()]
     found = [classifier.matched(r["text"]) is not None for r in rows]
-    reports = [f for f, r in zip(found, rows, strict=True) if r["reports_incident"]]
-    others = [f for f, r in zip(found, rows, strict=True) if not r["reports_incident"]]
-    result = {
-        "date": time.strftime("%Y-%m-%d"),
-        "router": str(args.router),
-        "patterns": len(patterns),
-        "reports_found": round(sum(reports) / max(len(reports), 1), 3),
-        "look_alikes_flagged": round(sum(others) / max(len(others), 1), 3),
-        "misses": [r["text"] for f, r in zip(found, rows, strict=True) if f != r["reports_incident"]],
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    print(
-        f"{len(patterns)} patterns: reports found {sum(reports)}/{len(reports)}, "
-        f"look-alikes flagged {sum(others)}/{len(others)}"
-    )
+    extra = {"router": str(args.router), "patterns": len(patterns)}
+    result = score_and_write(rows, found, "reports_incident", args.out, **extra)
+    found_, flagged = result["found"], result["flagged"]
+    print(f"{len(patterns)} patterns: reports found {found_}, look-alikes flagged {flagged}")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,25 @@ from tandem.route.config import HUMAN_REQUEST_PATTERNS
 ROOT = Path(__file__).resolve().parent
 
 
+def score_and_write(rows: list[dict], found: list[bool], key: str, out: Path, **extra: object) -> dict:
+    """How many of the rows with `key` true were found and how many of the others were flagged;
+    written to `out` as JSON with every miss (shared with bench/incident_reports.py)."""
+    wanted = [f for f, r in zip(found, rows, strict=True) if r[key]]
+    others = [f for f, r in zip(found, rows, strict=True) if not r[key]]
+    result = {
+        "date": time.strftime("%Y-%m-%d"),
+        **extra,
+        "found": f"{sum(wanted)}/{len(wanted)}",
+        "flagged": f"{sum(others)}/{len(others)}",
+        "found_share": round(sum(wanted) / max(len(wanted), 1), 3),
+        "flagged_share": round(sum(others) / max(len(others), 1), 3),
+        "misses": [r["text"] for f, r in zip(found, rows, strict=True) if f != r[key]],
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -31,22 +50,8 @@ def main() -> None:
     args = parser.parse_args()
     rows = [json.loads(line) for line in args.data.read_text().splitlines() if line.strip()]
     found = [asks_for_person(r["text"], HUMAN_REQUEST_PATTERNS) for r in rows]
-    requests = [f for f, r in zip(found, rows, strict=True) if r["asks_for_person"]]
-    others = [f for f, r in zip(found, rows, strict=True) if not r["asks_for_person"]]
-    result = {
-        "date": time.strftime("%Y-%m-%d"),
-        "requests": len(requests),
-        "look_alikes": len(others),
-        "requests_found": round(sum(requests) / max(len(requests), 1), 3),
-        "look_alikes_flagged": round(sum(others) / max(len(others), 1), 3),
-        "misses": [r["text"] for f, r in zip(found, rows, strict=True) if f != r["asks_for_person"]],
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    print(
-        f"requests found {sum(requests)}/{len(requests)} ({result['requests_found']:.3f}), "
-        f"look-alikes flagged {sum(others)}/{len(others)} ({result['look_alikes_flagged']:.3f})"
-    )
+    result = score_and_write(rows, found, "asks_for_person", args.out)
+    print(f"requests found {result['found']}, look-alikes flagged {result['flagged']}")
 
 
 if __name__ == "__main__":
