@@ -131,8 +131,7 @@ class VersionBuilder:
         )
         self._vectors.append(vectors)
         if sentences is not None:
-            for group in sentences:
-                self._sentence_vectors.append(group)
+            self._sentence_vectors.append(np.concatenate(sentences))  # one write per part
             self._sentence_counts.extend(len(s) for s in sentences)
         self._indexed_texts.extend(c.indexed_text() for c in chunks)
 

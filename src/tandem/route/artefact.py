@@ -118,11 +118,8 @@ def save_classifier(
 def _with_trained_labels(config: RouterConfig, label_set: str, labels: list[str]) -> RouterConfig:
     """Check the data's labels against the configured ones; define the set when it is new."""
     if label_set in config.label_sets:
-        if config.label_sets[label_set].patterns:
-            raise ConfigError(
-                f"label set {label_set!r} is matched by patterns, not trained; "
-                "train a label set that lists labels, or give this one another name"
-            )
+        if problem := config.untrainable(label_set):
+            raise ConfigError(problem)
         known = set(config.label_sets[label_set].names)
         unknown = [label for label in labels if label not in known]
         if unknown:

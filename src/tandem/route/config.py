@@ -245,6 +245,15 @@ class RouterConfig(BaseModel):
                     )
         return self
 
+    def untrainable(self, label_set: str) -> str:
+        """Why `label_set` cannot be trained (it is matched by patterns), or ""."""
+        if label_set in self.label_sets and self.label_sets[label_set].patterns:
+            return (
+                f"label set {label_set!r} is matched by patterns in the router config, not trained; "
+                "train a label set that lists labels, or give this one another name"
+            )
+        return ""
+
     @classmethod
     def load(cls, path: Path) -> RouterConfig:
         path = Path(path)

@@ -59,5 +59,9 @@ class PatternClassifier:
 
     def probabilities(self, texts: list[str], vectors: np.ndarray | None = None) -> np.ndarray:
         """One row [P(yes), P(no)] per text; `vectors` are not needed (kept for the interface)."""
-        rows = [[1.0, 0.0] if self.matched(t) is not None else [0.0, 1.0] for t in texts]
-        return np.asarray(rows, dtype=np.float32).reshape(len(texts), 2)
+        return np.stack([row(self.matched(t)) for t in texts]) if texts else np.zeros((0, 2), np.float32)
+
+
+def row(matched: str | None) -> np.ndarray:
+    """[P(yes), P(no)] of a text whose match (`PatternClassifier.matched`) is `matched`."""
+    return np.array([1.0, 0.0] if matched is not None else [0.0, 1.0], dtype=np.float32)

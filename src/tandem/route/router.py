@@ -17,7 +17,7 @@ from tandem.documents.text_utils import encodable
 from tandem.encode import Encoder, load_encoder
 from tandem.encode.model_files import resolve_encoder
 from tandem.errors import InputError
-from tandem.route import artefact
+from tandem.route import artefact, patterns
 from tandem.route.config import RouterConfig
 from tandem.route.data import LabelledData
 from tandem.route.patterns import PatternClassifier
@@ -139,7 +139,12 @@ class Router:
             vectors = self.encoder.encode([_clip(text)])  # shared by every zero-shot label set
         predictions = {}
         for name, classifier in self.classifiers().items():
-            probabilities = classifier.probabilities([_clip(text)], vectors)[0]
+            evidence = ""
+            if isinstance(classifier, PatternClassifier):  # the words matched, shown in the reasons
+                evidence = classifier.matched(_clip(text)) or ""
+                probabilities = patterns.row(evidence or None)
+            else:
+                probabilities = classifier.probabilities([_clip(text)], vectors)[0]
             order = np.argsort(-probabilities)
             best = int(order[0])
             predictions[name] = LabelPrediction(
@@ -148,7 +153,7 @@ class Router:
                 round(float(probabilities[best]), 4),
                 classifier.method,
                 tuple((classifier.labels[int(i)], round(float(probabilities[i]), 4)) for i in order[1:3]),
-                (classifier.matched(_clip(text)) or "") if isinstance(classifier, PatternClassifier) else "",
+                evidence,
             )
         decision = decide(self.config.policy, predictions)
         decision.seconds = time.perf_counter() - started
@@ -177,11 +182,8 @@ def train_router(
     """Train `label_set` on `data` and publish a new version of the router in `router_dir`."""
     if config_text is not None:
         config = RouterConfig.parse_toml(config_text, "router config")  # fail before minutes of training
-        if label_set in config.label_sets and config.label_sets[label_set].patterns:
-            raise InputError(
-                f"label set {label_set!r} is matched by patterns in the router config, not trained; "
-                "train a label set that lists labels"
-            )
+        if problem := config.untrainable(label_set):
+            raise InputError(problem)
     files = resolve_encoder(encoder_name)
     trained = train_classifier(data, files, options, progress)
     version = artefact.save_classifier(router_dir, label_set, trained, files, config_text)
