@@ -1,6 +1,7 @@
 """Follow-up turns of demo conversations: does search find an expected document first?
 
-    python bench/conversations.py [--split dev|test|blind|blind2|all] [--conversations FILE] [--related 0.3]
+    python bench/conversations.py [--split dev|test|blind|blind2|blind3|all] [--conversations FILE]
+        [--related 0.3]
 
 Each conversation of `examples/demo-kb/conversations.jsonl` is replayed turn by turn over the demo
 knowledge base. A turn with expected documents is searched three ways: the last message alone
@@ -41,9 +42,10 @@ def add_set_arguments(parser: argparse.ArgumentParser) -> None:
         "--conversations",
         type=Path,
         help="a conversation file (default: KB/conversations.jsonl; the blind sets: "
-        "KB/conversations_blind.jsonl and conversations_blind2.jsonl, splits 'blind' and 'blind2')",
+        "KB/conversations_blind.jsonl, conversations_blind2.jsonl and conversations_blind3.jsonl, "
+        "splits 'blind', 'blind2' and 'blind3')",
     )
-    parser.add_argument("--split", choices=("dev", "test", "blind", "blind2", "all"), default="all")
+    parser.add_argument("--split", choices=("dev", "test", "blind", "blind2", "blind3", "all"), default="all")
 
 
 def load_conversations(args: argparse.Namespace, kinds: tuple[str, ...] = ()) -> list[dict]:

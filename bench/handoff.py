@@ -1,6 +1,6 @@
 """Handoff over whole conversations: are the right conversations handed to a person, and only those?
 
-    python bench/handoff.py [--router examples/router/router.toml] [--split dev|test|blind|blind2|all]
+    python bench/handoff.py [--router examples/router/router.toml] [--split dev|test|blind|blind2|blind3|all]
                             [--conversations FILE]
 
 Each handoff and no-handoff conversation of `examples/demo-kb/conversations.jsonl` is replayed turn

@@ -67,3 +67,19 @@ def test_a_new_name_in_a_turn_that_says_more_is_not_put_into_the_last_question()
 def test_names_are_whole_words_and_camel_case_product_names() -> None:
     assert names("How long should a PowerPack 500 take to charge?") == ["PowerPack 500"]
     assert names("I sent the money with PayPal") == ["PayPal"]  # not "Pay"
+
+
+def test_a_turn_that_could_stand_alone_but_points_back_is_joined_to_the_previous_one() -> None:
+    previous = "Can I spread the cost of a bike over monthly payments?"
+    named = resolve("I live in Austria btw, is that a problem?", [previous])
+    assert (
+        named.method == "joined" and named.question == f"{previous} I live in Austria btw, is that a problem?"
+    )
+
+    def unrelated(a: str, b: str) -> float:
+        return 0.05
+
+    long_turn = "does that still apply if I use the bike for food deliveries a few nights a week?"
+    assert resolve(long_turn, ["Is theft covered by Care+?"], related=unrelated).method == "joined"
+    new_topic = "How do I update the firmware on my display unit?"  # points nowhere back
+    assert resolve(new_topic, ["Is theft covered by Care+?"], related=unrelated).method == "standalone"

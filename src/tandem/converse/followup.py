@@ -1,18 +1,21 @@
 """A follow-up question made standalone from the conversation before it, for retrieval and selection.
 
 "How much does the Trail T5 cost?" then "And the Fold F1?": searched alone, the second turn finds
-nothing about prices. Two cases, told apart by the words of the turn (no model call):
+nothing about prices. Three cases, told apart by the words of the turn (and its closeness in meaning
+to the one before):
 
 - **Ellipsis with a new name** ("And the Fold F1?", "what about the K3"): the previous question is
   asked again with the new name in place of the old one ("How much does the Fold F1 cost?").
 - **A reference back** ("how much does it cost?", "can I return that?", a short turn with no names
-  of its own): the turn is searched together with the previous one (which, joined, beat adding only
-  the previous turn's rarest words on the demo conversations' dev split, other rules alike: 0.667
-  against 0.636).
+  of its own): the turn is searched with the previous turn's names and its CARRY_WORDS longest
+  content words (the whole previous turn would outweigh the new one in search).
+- **Enough to stand alone, but pointing back** ("I live in Austria, is that a problem?", a long
+  turn with "it" or "that" that reads as another topic by meaning): searched joined to the whole
+  previous turn.
 
-A turn that names things of its own and has enough words is a new topic and is left alone. The
-original turn is kept for the answer's text and the trace; only search and selection read the
-resolved one.
+A turn that names things of its own and has enough words, or reads as a new topic by meaning, and
+points nowhere back, is left alone. The original turn is kept for the answer's text and the trace;
+only search and selection read the resolved one.
 
 >>> resolve("And the Fold F1?", ["How much does the Trail T5 cost?"]).question
 'How much does the Fold F1 cost?'
@@ -63,7 +66,7 @@ class Resolution:
 
     original: str
     question: str
-    method: str  # "standalone" | "substituted" | "carried"
+    method: str  # "standalone" | "substituted" | "carried" | "joined"
     carried: tuple[str, ...] = ()
 
     @property
@@ -103,9 +106,10 @@ def resolve(
     continues = bool(_CONTINUES.search(turn))
     refers_back = bool(_BACK_REFERENCE.search(turn))
     name_terms = {t for n in own_names for t in content_terms(n)}
-    if own_names and not continues and len(own_terms - name_terms) >= SHORT_TURN - 1:
-        return Resolution(turn, turn, "standalone")  # names its own subject and says enough about it
     previous = earlier[-1]
+    if own_names and not continues and len(own_terms - name_terms) >= SHORT_TURN - 1:
+        # names its own subject and says enough about it, unless it points back ("is that ok in Austria?")
+        return _pointing_back(turn, previous) if refers_back else Resolution(turn, turn, "standalone")
     previous_names = names(previous)
     extra = len(own_terms - name_terms)  # what the turn says besides the name it brings
     if (
@@ -124,12 +128,21 @@ def resolve(
         if not (continues or refers_back or size <= SHORT_TURN):
             return Resolution(turn, turn, "standalone")
         if related is not None and related(turn, previous) < RELATED:
-            return Resolution(turn, turn, "standalone")
+            return _pointing_back(turn, previous) if refers_back else Resolution(turn, turn, "standalone")
     if not content_terms(previous) and len(earlier) < 2:
         return Resolution(turn, turn, "standalone")
     context = previous if content_terms(previous) else earlier[-2]
     carried = carried_words(context, turn)
     return Resolution(turn, f"{' '.join(carried)} {turn.strip()}", "carried", tuple(names(context)))
+
+
+def _pointing_back(turn: str, previous: str) -> Resolution:
+    """A turn that says enough to stand alone, or reads as a new topic, but points back ("does that
+    still apply if I use the bike for deliveries?"): searched joined to the turn before it, whole
+    (carrying a few words missed what "that" was more often: `bench/conversations.py`)."""
+    if not content_terms(previous):
+        return Resolution(turn, turn, "standalone")
+    return Resolution(turn, f"{previous.strip()} {turn.strip()}", "joined", tuple(names(previous)))
 
 
 def carried_words(context: str, turn: str) -> list[str]:

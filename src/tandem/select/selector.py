@@ -174,6 +174,17 @@ def unit_penalty(view: QuestionView, unit: Unit, entities: frozenset[str] = froz
     return factor * (MEASURE_MISSING if lacks_measure(view.qtype, unit.text) else 1.0)
 
 
+@dataclass(frozen=True)
+class UnitRows:
+    """Every unit of some passages, described for the selector: feature rows, the penalty factor
+    (`unit_penalty`) and (unit, passage index, cosine) per row."""
+
+    question: str  # as the selector read it (truncated)
+    features: np.ndarray
+    penalty: np.ndarray
+    where: list[tuple[Unit, int, float]]
+
+
 class EvidenceSelector:
     """Scores the units of retrieved passages with the bundled encoder and a trained model."""
 
@@ -212,6 +223,23 @@ class EvidenceSelector:
         cross[top] = logits
         return self.cross.head.combined(probability, cross)
 
+    def unit_rows(
+        self,
+        question: str,
+        query_vector: np.ndarray,
+        passages: Sequence[tuple[str, str, float]],
+        lexical: LexicalIndex | None = None,
+        titles: tuple[str, ...] = (),
+    ) -> UnitRows:
+        """The feature rows and penalties of every unit of `passages` (see `select`), unscored."""
+        view = QuestionView.of(question[:MAX_QUESTION_CHARS], lexical.vocabulary if lexical else None)
+        idf = lexical.idf(view.terms) if lexical else {}
+        groups = self.units.prepare([(text, context) for text, context, _ in passages])
+        rows, where = feature_rows(view, query_vector, groups, [score for _, _, score in passages], idf)
+        entities = self._entities(titles)
+        penalty = np.array([unit_penalty(view, u, entities) for u, _, _ in where], np.float32)
+        return UnitRows(view.text, feature_matrix(rows), penalty, where)
+
     def select(
         self,
         question: str,
@@ -224,19 +252,15 @@ class EvidenceSelector:
         `lexical`, the index's BM25 side, says which question words are rare or unknown; `titles`,
         the index's document titles, which codes name products of their own."""
         started = time.perf_counter()
-        view = QuestionView.of(question[:MAX_QUESTION_CHARS], lexical.vocabulary if lexical else None)
-        idf = lexical.idf(view.terms) if lexical else {}
-        groups = self.units.prepare([(text, context) for text, context, _ in passages])
-        rows, where = feature_rows(view, query_vector, groups, [score for _, _, score in passages], idf)
-        if not rows:
+        rows = self.unit_rows(question, query_vector, passages, lexical, titles)
+        if not rows.where:
             return Selection([], self.threshold, (time.perf_counter() - started) * 1000)
-        probability = self.model.probability(feature_matrix(rows))
-        units = [unit for unit, _, _ in where]
-        entities = self._entities(titles)
-        penalty = np.array([unit_penalty(view, u, entities) for u in units])
+        probability = self.model.probability(rows.features)
+        units = [unit for unit, _, _ in rows.where]
         if self.cross is not None:
-            probability = self._reread(view.text, units, probability, penalty)
-        probability = probability * penalty
+            probability = self._reread(rows.question, units, probability, rows.penalty)
+        probability = probability * rows.penalty
+        where = rows.where
         ranked = [
             ScoredUnit(unit, p, float(probability[i]), cosine) for i, (unit, p, cosine) in enumerate(where)
         ]
