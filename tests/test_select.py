@@ -55,6 +55,19 @@ def test_a_numbered_list_is_one_unit_with_its_lead_in_and_each_step_is_one_too()
     assert items[0].context == "Resetting your password > To reset it"
 
 
+def test_a_numbered_heading_after_bullets_is_not_one_of_their_items() -> None:
+    text = (
+        "The following periods apply:\n- Frame: 5 years.\n- Paint: 1 year.\n"
+        "2. When is a battery faulty?\nBelow 70% of its capacity."
+    )
+    whole = passage_units(text, "Warranty")[0]
+    assert (
+        whole.kind == "list" and whole.text == "The following periods apply: Frame: 5 years; Paint: 1 year."
+    )
+    nested = "1. Open the app.\n   - on Android: tap Menu\n2. Tap Bike."
+    assert passage_units(nested)[0].text == "Open the app; on Android: tap Menu; Tap Bike."
+
+
 def test_table_rows_are_read_with_their_header() -> None:
     rows = passage_units(TABLE, "Commuter C2 > Frame sizes")
     assert [(u.kind, u.text) for u in rows] == [
@@ -399,3 +412,34 @@ def test_earlier_turns_are_guarded_masked_in_the_trace_and_bounded(demo_bot, enc
     assert "jane@example.com" not in resolved["resolved"] and "Fold F1" in resolved["resolved"]
     long = guarded.ask("And the Fold F1?", history=["How much does the Trail T5 cost?"] * 500)
     assert "EUR 1,690" in long.text
+
+
+def test_an_faq_answers_yes_or_no_is_quoted_only_for_the_faqs_own_question() -> None:
+    from tandem.documents.models import Chunk
+    from tandem.retrieve.passage import Passage
+    from tandem.select.compose import quoted_answer
+    from tandem.select.selector import ScoredUnit
+
+    text = "Q: Do you ship outside Europe?\nA: No. We deliver to all EU countries except Malta."
+    passage = Passage(
+        Chunk("faq#1", "faq", "faq.csv", "faq", text, (), None, 0, len(text), 20), 0, 1, 1, 1, 0, 0
+    )
+    whole, verdict, rest = passage_units(text, "faq")  # the answer, then its sentences
+    best = [ScoredUnit(whole, 0, 0.9, 0.8)]
+    answer, citations = quoted_answer(best, [passage], "Do you ship to Ireland?")
+    assert answer == "We deliver to all EU countries except Malta. [1]"
+    assert citations[0].evidence == "We deliver to all EU countries except Malta."  # the span moved past it
+    same, _ = quoted_answer(best, [passage], "do you ship outside of Europe?")
+    assert same.startswith("No. We deliver")
+    sentences, _ = quoted_answer([ScoredUnit(u, 0, 0.5, 0.5) for u in (verdict, rest)], [passage], "Ireland?")
+    assert sentences == "We deliver to all EU countries except Malta. [1]"  # the lone "No." left out
+
+
+def test_a_passages_unit_vectors_do_not_depend_on_what_was_embedded_beside_them(encoder) -> None:
+    from tandem.select.selector import UnitCache
+
+    other = ("Spare parts. Brake pads cost EUR 19 a pair. Tyres cost EUR 45 each.", "Parts")
+    alone = UnitCache(encoder).prepare([(WARRANTY, "Warranty")])[0]
+    beside = UnitCache(encoder).prepare([other, (WARRANTY, "Warranty")])[1]
+    assert np.array_equal(alone.vectors, beside.vectors)  # the same answer whatever was asked before
+    assert np.array_equal(alone.heading_vectors, beside.heading_vectors)

@@ -295,7 +295,7 @@ class AnswerFlow:
     def quote_selected(self, selected: list[ScoredUnit], reason: str, draft: str = "") -> Answer:
         """The selected units quoted word for word, each cited with its exact span."""
         self.versions.setdefault("generator", QUOTED_NO_GENERATOR)
-        text, citations = quoted_answer(selected, self.passages)
+        text, citations = quoted_answer(selected, self.passages, self.question)
         return self.finish(text, citations, reason, "extractive", draft)
 
     def quote_closest(self, closest: tuple[int, str, float], reason: str, draft: str = "") -> Answer | None:

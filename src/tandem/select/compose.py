@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from tandem.answer import Citation
+from tandem.converse.followup import content_terms
+from tandem.documents.text_utils import FAQ_QUESTION
 from tandem.retrieve.passage import Passage
 from tandem.select.selector import ScoredUnit, Selection
 
@@ -21,6 +23,8 @@ SECOND_UNIT_RATIO = 0.8  # a second unit joins when its probability is at least 
 WINDOW_CHARS = 500  # the best unit and its neighbours in the section, together at most this long
 WINDOW_KINDS = ("sentence", "list", "faq", "spec", "row")  # not a list's single items (inside its list)
 _SECTION_BREAK = re.compile(r"^\s*#|^\s*\|", re.M)  # a heading or a table between two units
+_VERDICT = re.compile(r"(?:yes|no)[.!,;]\s*", re.I)  # "No. We..." not "No one..."; matched at a position
+SAME_QUESTION = 0.5  # content-word overlap at which a question is an FAQ's own (`asks_the_faqs_question`)
 
 
 def section_window(
@@ -90,18 +94,54 @@ def chosen_units(
     return sorted(chosen, key=lambda s: s.unit.start)
 
 
-def quoted_answer(units: list[ScoredUnit], passages: list[Passage]) -> tuple[str, list[Citation]]:
-    """The units as the answer text, one citation per unit with its span."""
+def asks_the_faqs_question(question: str, faq_question: str) -> bool:
+    """Whether `question` is an FAQ's own question in about the same words (their content words
+    overlap by at least SAME_QUESTION, as a share of both together)."""
+    asked, written = set(content_terms(question)), set(content_terms(faq_question))
+    return bool(asked and written) and len(asked & written) / len(asked | written) >= SAME_QUESTION
+
+
+def _without_verdict(scored: ScoredUnit, passage: Passage, question: str) -> tuple[str, int] | None:
+    """The unit's text and start without the "Yes."/"No." that opens an FAQ answer, when the
+    question asked is not the FAQ's own: that word answers the FAQ's question, and quoted for
+    another it can say the opposite of the truth ("Do you ship to Ireland?" answered from "Do you
+    ship outside Europe?": "No. We deliver to all EU countries..."). None: drop the unit (it was
+    only the verdict); the text unchanged when it has none or the question is the FAQ's."""
+    text, start = scored.unit.text.rstrip(), scored.unit.start
+    faq_question = scored.unit.context.rsplit(" > ", 1)[-1]
+    if not passage.chunk.text.startswith(FAQ_QUESTION) or asks_the_faqs_question(question, faq_question):
+        return text, start
+    verdict = _VERDICT.match(text)
+    if verdict is None:
+        return text, start
+    rest = text[verdict.end() :]
+    if not rest:
+        return None
+    in_source = _VERDICT.match(passage.chunk.text, start)
+    return rest[0].upper() + rest[1:], in_source.end() if in_source else start
+
+
+def quoted_answer(
+    units: list[ScoredUnit], passages: list[Passage], question: str = ""
+) -> tuple[str, list[Citation]]:
+    """The units as the answer text, one citation per unit with its span; `question` (when given)
+    decides whether an FAQ answer's opening "Yes."/"No." is quoted (`_without_verdict`)."""
     if not units:
         return "", []
     passage = passages[units[0].passage_index]
+    quoted = [
+        (s, _without_verdict(s, passage, question) if question else (s.unit.text.rstrip(), s.unit.start))
+        for s in units
+    ]
+    kept = [(s, q) for s, q in quoted if q is not None] or [
+        (s, (s.unit.text.rstrip(), s.unit.start)) for s in units
+    ]
     sentences, citations = [], []
-    for scored in units:
-        text = scored.unit.text.rstrip()
+    for scored, (text, start) in kept:
         if text[-1:] not in ".!?":
             text += "."
         sentences.append(text)
-        span = (scored.unit.start, scored.unit.end)
+        span = (start, scored.unit.end)
         evidence = passage.chunk.text[span[0] : span[1]]
         citations.append(Citation.of(1, passage, text, scored.probability, evidence, span))
     return " ".join(sentences) + " [1]", citations

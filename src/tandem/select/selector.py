@@ -134,27 +134,27 @@ class UnitCache:
         self.cache_size = cache_size
         self._cache: OrderedDict[tuple[str, str], PassageUnits] = OrderedDict()
 
+    def _embedded(self, text: str, context: str, batch_size: int) -> PassageUnits:
+        units = passage_units(text, context)
+        headings = list(dict.fromkeys(u.context for u in units))
+        both = [u.text for u in units] + [u.with_context() for u in units] + headings
+        if not both:
+            empty = np.zeros((0, self.encoder.dimension), np.float32)
+            return PassageUnits(units, empty, empty, empty)
+        vectors = self.encoder.encode(both, batch_size=batch_size)
+        n = len(units)
+        heading_at = {h: 2 * n + i for i, h in enumerate(headings)}
+        heading = vectors[[heading_at[u.context] for u in units]] if units else vectors[:0]
+        return PassageUnits(units, vectors[:n], vectors[n : 2 * n], heading)
+
     def prepare(self, texts: Sequence[tuple[str, str]], batch_size: int = 32) -> list[PassageUnits]:
-        """Units of each (passage text, context line), embedding the ones not cached in one batch."""
-        missing = [key for key in dict.fromkeys(texts) if key not in self._cache]
-        if missing:
-            cut = [passage_units(text, context) for text, context in missing]
-            flat = [u for units in cut for u in units]
-            headings = list(dict.fromkeys(u.context for u in flat))
-            both = [u.text for u in flat] + [u.with_context() for u in flat] + headings
-            vectors = (
-                self.encoder.encode(both, batch_size=batch_size)
-                if both
-                else np.zeros((0, self.encoder.dimension), np.float32)
-            )
-            heading_at = {h: 2 * len(flat) + i for i, h in enumerate(headings)}
-            at = 0
-            for key, units in zip(missing, cut, strict=True):
-                n = len(units)
-                plain, context = vectors[at : at + n], vectors[len(flat) + at : len(flat) + at + n]
-                heading = vectors[[heading_at[u.context] for u in units]] if units else plain
-                self._cache[key] = PassageUnits(units, plain, context, heading)
-                at += n
+        """Units of each (passage text, context line), embedding the ones not cached. Each passage
+        is embedded in a call of its own: int8 activations are scaled per batch, so a vector
+        embedded beside other passages' units would depend on what was asked before, and the same
+        question could get another answer."""
+        for key in dict.fromkeys(texts):
+            if key not in self._cache:
+                self._cache[key] = self._embedded(*key, batch_size=batch_size)
         result = []
         for key in texts:
             self._cache.move_to_end(key)

@@ -148,9 +148,25 @@ def passage_units(text: str, context: str = "") -> list[Unit]:
     return units[:MAX_UNITS_PER_PASSAGE]
 
 
+def _numbered(line: str) -> bool:
+    return not line.lstrip().startswith(("-", "*", "\u2022"))
+
+
+def _indent(text: str, start: int) -> int:
+    return start - (text.rfind("\n", 0, start) + 1)
+
+
 def _list_end(text: str, lines: list[tuple[int, int]], i: int) -> int:
+    """The line after the list that starts at line `i` (its lead-in, or its first item). Its items
+    share one marker kind: a numbered line after bullets ("2. When is a battery faulty?", a PDF's
+    section heading) starts something else, unless it is indented under them."""
     j = i + (0 if _LIST_ITEM.match(text[lines[i][0] : lines[i][1]]) else 1)
-    while j < len(lines) and _LIST_ITEM.match(text[lines[j][0] : lines[j][1]]):
+    if j >= len(lines):
+        return j
+    numbered, indent = _numbered(text[lines[j][0] : lines[j][1]]), _indent(text, lines[j][0])
+    while j < len(lines) and _LIST_ITEM.match(line := text[lines[j][0] : lines[j][1]]):
+        if _numbered(line) != numbered and _indent(text, lines[j][0]) <= indent:
+            break
         j += 1
     return j
 
