@@ -156,12 +156,12 @@ HUMAN_REQUEST_PATTERNS = [
     rf"\b(?:talk|speak|chat|deal|discuss\s+\w+)\s+(?:this\s+)?(?:to|with)\s+{_PERSON}",
     rf"\b(?:put|get|transfer|connect|hand|pass|escalate|forward)\s+(?:me|this|it|my\s+case)\s+"
     rf"(?:over\s+|through\s+|on\s+)?(?:to|with)\s+{_PERSON}",
-    r"\bget\s+me\s+(?:a|an|the|your)\s+(?:human|manager|supervisor|agent|person|rep)",
+    r"\bget\s+me\s+(?:a|an|the|your)\s+(?:real\s+|actual\s+|live\s+)?(?:human|manager|supervisor|agent|person|rep)",
     rf"\b(?:want|need|would\s+like|'d\s+like|prefer|rather\s+have|ask(?:ing)?\s+for|request(?:ing)?)\s+"
     rf"(?:to\s+(?:talk|speak)\s+(?:to|with)\s+)?{_PERSON}",
     r"\b(?:can|could|would|will)\s+(?:someone|somebody|a\s+(?:real\s+)?(?:person|human)|one\s+of\s+your\s+"
     r"(?:staff|team|colleagues|agents))(?:\s+from\s+(?:your|the)\s+(?:team|company|support|staff))?\s+"
-    r"(?:please\s+)?(?:call|phone|ring|contact|email|message|look\s+(?:at|into)|help|get\s+back\s+to)\b",
+    r"(?:(?:please|just)\s+)*(?:call|phone|ring|contact|email|message|look\s+(?:at|into)|help|get\s+back\s+to)\b",
     r"\b(?:call|phone|ring)\s+me\s+back\b|\bgive\s+me\s+a\s+call\b",
     r"^\W*(?:a\s+)?(?:human|agent|person|operator|representative|real\s+person)\W*(?:please|pls|now)?\W*$",
     r"\b(?:mit\s+)?(?:einem|einer)\s+(?:Menschen|Mitarbeiter(?:in)?|Person)\s+(?:sprechen|reden)",
