@@ -443,3 +443,43 @@ def test_a_passages_unit_vectors_do_not_depend_on_what_was_embedded_beside_them(
     beside = UnitCache(encoder).prepare([other, (WARRANTY, "Warranty")])[1]
     assert np.array_equal(alone.vectors, beside.vectors)  # the same answer whatever was asked before
     assert np.array_equal(alone.heading_vectors, beside.heading_vectors)
+
+
+ERROR_CODES = (
+    "- **E04 - Speed sensor fault.** Check that the spoke magnet sits opposite the sensor.\n"
+    "- **E05 - Torque sensor fault.** Take your feet off the pedals and restart."
+)
+ERROR_SUMMARY = "With E01, E04, E05 or E07 the motor does not assist, but the bike can still be ridden."
+
+
+def test_the_entry_that_defines_the_code_asked_about_answers_it(selector, encoder) -> None:
+    from tandem.select.features import defined_code
+
+    assert defined_code("E05 - Torque sensor fault. Take your feet off") == "E05"
+    assert defined_code(ERROR_SUMMARY) is None and defined_code("2FA codes") is None
+    question = "My C2 shows E05, what do I do?"
+    passages = [(ERROR_SUMMARY, "Error codes", 0.6), (ERROR_CODES, "Error codes > List", 0.5)]
+    selection = selector.select(question, encoder.encode([question])[0], passages, titles=("Commuter C2",))
+    assert selection.best is not None and selection.best.unit.text.startswith("E05 - Torque")
+    assert selection.answers
+
+
+def test_a_passage_defining_the_code_asked_about_is_read_even_when_retrieved_lower() -> None:
+    from types import SimpleNamespace
+
+    from tandem.select.selector import code_definitions_first
+
+    def passage(text: str) -> SimpleNamespace:
+        return SimpleNamespace(chunk=SimpleNamespace(text=text))
+
+    found = [passage(ERROR_SUMMARY), passage("Firmware updates."), passage("Pairing."), passage(ERROR_CODES)]
+    moved = code_definitions_first("My bike shows E05, what now?", found, 3, ())  # type: ignore[arg-type]
+    assert [p.chunk.text for p in moved] == [ERROR_SUMMARY, "Firmware updates.", ERROR_CODES, "Pairing."]
+    assert code_definitions_first("My bike shows E12", found, 3, ()) == found  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_an_error_code_is_answered_with_its_entry_in_the_code_list(demo_bot) -> None:
+    answer = demo_bot.ask("My bike shows E05, what do I do?")  # the list is retrieved fifth
+    assert not answer.abstained and answer.text.startswith("E05 - Torque sensor fault.")
+    assert answer.citations[0].doc_id == "troubleshooting/display-error-codes.md"

@@ -30,7 +30,7 @@ from tandem.route.config import Policy
 from tandem.route.policy import RoutingDecision
 from tandem.select.compose import chosen_units, evidence_passages, quoted_answer
 from tandem.select.features import question_type
-from tandem.select.selector import ScoredUnit, Selection
+from tandem.select.selector import ScoredUnit, Selection, code_definitions_first
 from tandem.trace.spans import Tracer
 from tandem.verify.draft import MODEL_DECLINED, DraftVerifier
 from tandem.verify.quote import closest_quote
@@ -267,11 +267,12 @@ class AnswerFlow:
 
     def select(self) -> Selection:
         """Score the units of the top passages; record the top units in the diagnostics and trace."""
-        s, selector = self.settings, self.parts.selector
+        s, selector, snapshot = self.settings, self.parts.selector, self.parts.snapshot
+        passages = code_definitions_first(self.searched, self.passages, s.selector_passages, snapshot.titles)
+        self.result.passages = passages  # an error-code list retrieved below the top is read too
         top = self.passages[: s.selector_passages]
         with self.tracer.span("select", passages=len(top)) as attributes:
             scored = [(p.chunk.text, p.chunk.context_line, p.dense_score) for p in top]
-            snapshot = self.parts.snapshot
             selection = selector.select(
                 self.searched, self.query_vector, scored, snapshot.lexical, snapshot.titles
             )

@@ -199,6 +199,18 @@ def about_another_code(question_codes: frozenset[str], unit_text: str, unit_cont
     return bool(about) and not (about & question_codes) and not (model_codes(unit_text) & question_codes)
 
 
+_LEADING_CODE = re.compile(r"^\W*([A-Za-z]{1,3}-?\d{1,4}[A-Za-z]?)\b")
+
+
+def defined_code(text: str) -> str | None:
+    """The code a unit or line opens with, as `model_codes` writes it: what an entry of an error-code
+    or part list defines ("E05 - Torque sensor fault. ..." defines E05)."""
+    found = _LEADING_CODE.match(text)
+    if found is None or found.group(1)[0].isdigit():
+        return None
+    return found.group(1).upper().replace("-", "")
+
+
 def entity_codes(titles: Sequence[str]) -> frozenset[str]:
     """The codes that name something with a document of its own ("Trail T5", "Fold F1"): siblings
     a unit may be about instead of the one asked; a charger's or an error's code is not one."""

@@ -21,13 +21,16 @@ import numpy as np
 
 from tandem.encode import Encoder
 from tandem.index.lexical import LexicalIndex, terms
+from tandem.retrieve.passage import Passage
 from tandem.select.cross import CROSS_UNITS, CrossScorer, pair_text
 from tandem.select.features import (
     QuestionView,
     about_another_code,
+    defined_code,
     entity_codes,
     feature_matrix,
     lacks_measure,
+    model_codes,
     names_a_sibling,
     unit_features,
 )
@@ -37,6 +40,7 @@ from tandem.select.units import Unit, passage_units
 MAX_QUESTION_CHARS = 2000  # what the selector reads of a longer question
 CODE_MISMATCH = 0.25  # probability factor for a unit about another model or error code than asked
 MEASURE_MISSING = 0.5  # probability factor for a unit without the measure asked for (a price...)
+CODE_DEFINITION = 0.5  # at least this for the entry that defines an error or part code asked about
 CACHE_PASSAGES = 4096
 
 
@@ -185,6 +189,25 @@ class UnitRows:
     where: list[tuple[Unit, int, float]]
 
 
+def code_definitions_first(
+    question: str, passages: list[Passage], n: int, titles: Sequence[str]
+) -> list[Passage]:
+    """`passages` with the first one after the top `n` that has a line defining a code the question
+    asks about ("E05 - Torque sensor fault.") moved into the top `n` (last place), when none of those
+    has one: an error-code list retrieved fifth, under pages that only mention the code, is read."""
+    asked = model_codes(question[:MAX_QUESTION_CHARS]) - entity_codes(titles)
+
+    def defines(passage: Passage) -> bool:
+        return any(defined_code(line) in asked for line in passage.chunk.text.splitlines())
+
+    if not asked or len(passages) <= n or any(defines(p) for p in passages[:n]):
+        return passages
+    later = next((i for i in range(n, len(passages)) if defines(passages[i])), None)
+    if later is None:
+        return passages
+    return [*passages[: n - 1], passages[later], *passages[n - 1 : later], *passages[later + 1 :]]
+
+
 class EvidenceSelector:
     """Scores the units of retrieved passages with the bundled encoder and a trained model."""
 
@@ -260,6 +283,11 @@ class EvidenceSelector:
         if self.cross is not None:
             probability = self._reread(rows.question, units, probability, rows.penalty)
         probability = probability * rows.penalty
+        asked = model_codes(question[:MAX_QUESTION_CHARS]) - self._entities(titles)
+        defining = np.array([defined_code(u.text) in asked for u in units]) if asked else None
+        if defining is not None and defining.any():  # the entry for the code asked answers it
+            floor = min(1.0, max(CODE_DEFINITION, float(probability.max()) + 1e-3))
+            probability = np.where(defining, np.maximum(probability, floor), probability)
         where = rows.where
         ranked = [
             ScoredUnit(unit, p, float(probability[i]), cosine) for i, (unit, p, cosine) in enumerate(where)
