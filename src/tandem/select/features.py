@@ -211,6 +211,12 @@ def defined_code(text: str) -> str | None:
     return found.group(1).upper().replace("-", "")
 
 
+def codes_asked(question: str, entities: frozenset[str]) -> frozenset[str]:
+    """The error, part and model codes a question names, less the products with documents of their
+    own (`entity_codes`): what an entry of a code list (`defined_code`) can answer."""
+    return frozenset(model_codes(question)) - entities
+
+
 def entity_codes(titles: Sequence[str]) -> frozenset[str]:
     """The codes that name something with a document of its own ("Trail T5", "Fold F1"): siblings
     a unit may be about instead of the one asked; a charger's or an error's code is not one."""

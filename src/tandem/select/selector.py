@@ -26,11 +26,11 @@ from tandem.select.cross import CROSS_UNITS, CrossScorer, pair_text
 from tandem.select.features import (
     QuestionView,
     about_another_code,
+    codes_asked,
     defined_code,
     entity_codes,
     feature_matrix,
     lacks_measure,
-    model_codes,
     names_a_sibling,
     unit_features,
 )
@@ -195,7 +195,7 @@ def code_definitions_first(
     """`passages` with the first one after the top `n` that has a line defining a code the question
     asks about ("E05 - Torque sensor fault.") moved into the top `n` (last place), when none of those
     has one: an error-code list retrieved fifth, under pages that only mention the code, is read."""
-    asked = model_codes(question[:MAX_QUESTION_CHARS]) - entity_codes(titles)
+    asked = codes_asked(question[:MAX_QUESTION_CHARS], entity_codes(titles))
 
     def defines(passage: Passage) -> bool:
         return any(defined_code(line) in asked for line in passage.chunk.text.splitlines())
@@ -283,7 +283,7 @@ class EvidenceSelector:
         if self.cross is not None:
             probability = self._reread(rows.question, units, probability, rows.penalty)
         probability = probability * rows.penalty
-        asked = model_codes(question[:MAX_QUESTION_CHARS]) - self._entities(titles)
+        asked = codes_asked(rows.question, self._entities(titles))
         defining = np.array([defined_code(u.text) in asked for u in units]) if asked else None
         if defining is not None and defining.any():  # the entry for the code asked answers it
             floor = min(1.0, max(CODE_DEFINITION, float(probability.max()) + 1e-3))
