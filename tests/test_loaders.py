@@ -10,6 +10,7 @@ from tandem.documents.loaders import discover, load_documents
 from tandem.errors import DocumentError
 
 DATA = Path(__file__).parent / "data"
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_markdown_keeps_title_heading_path_tags_and_offsets() -> None:
@@ -106,3 +107,21 @@ def test_html_list_items_keep_their_markers(tmp_path: Path) -> None:
     assert document.text.split("\n\n") == [
         "Options:", "- App", "- Text message", "To turn it on:", "1. Open Settings.", "2. Choose a method.",
     ]  # fmt: skip
+
+
+def test_a_pdfs_running_headers_footers_and_page_numbers_are_left_out() -> None:
+    from tandem.documents.pdf import without_page_furniture
+
+    pages = [
+        "Manual\nIntro.\nAcme - Manual - page 1",
+        "ACME Confidential\nChapter 2\nBody, see page 3.\nAcme - Manual - page 2",
+        "ACME Confidential\nChapter 3\nBody.\n3",
+    ]
+    assert without_page_furniture(pages) == [
+        "Manual\nIntro.",
+        "Chapter 2\nBody, see page 3.",
+        "Chapter 3\nBody.",
+    ]
+    assert without_page_furniture(["Title\nThe only page.\nPage 1 of 1"]) == ["Title\nThe only page."]
+    booklet = load_documents(REPO / "examples/demo-kb/docs/policies/warranty-booklet.pdf", "warranty")[0]
+    assert "Limited Warranty - page" not in booklet.text and booklet.title == "Pedalwise Limited Warranty"

@@ -14,7 +14,7 @@ from tandem.documents.tables import load_faq_csv, load_jsonl
 from tandem.errors import DocumentError
 
 Loader = Callable[[Path, str], list[Document]]
-PARSERS_VERSION = 2  # raise when a loader reads the same file into other text (a re-ingest re-reads all)
+PARSERS_VERSION = 3  # raise when a loader reads the same file into other text (a re-ingest re-reads all)
 
 LOADERS: dict[str, Loader] = {
     ".md": load_markdown,

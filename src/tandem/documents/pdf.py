@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,41 @@ from tandem.documents.text_utils import paragraph_spans
 from tandem.errors import DocumentError
 
 _LINE_BREAK_IN_SENTENCE = re.compile(r"(?<=[^.!?:\n])\n(?=[a-z0-9(])")
+_PAGE_NUMBER = re.compile(  # "7", "- 7 -", "Page 2 of 9", "Limited Warranty - page 3"; not "see page 3."
+    r"^\W*\d{1,4}\W*$|(?:^|[-\u2013\u2014|\u2022\u00b7]\s*)page\s+\d{1,4}(?:\s+of\s+\d{1,4})?\s*$", re.I
+)
+EDGE_LINES = 2  # lines at the top and at the bottom of a page where headers and footers sit
+
+
+def without_page_furniture(pages: list[str]) -> list[str]:
+    """Each page's text without its running header and footer: a line among the first or last
+    EDGE_LINES of a page that ends in a page number ("Pedalwise B.V. - Limited Warranty - page 3",
+    "7", "Page 2 of 9"), or that recurs on at least half the pages (two at least): word for word at
+    the top, up to a trailing number at the bottom. Quoted in an answer, a footer reads as part of it."""
+    lines = [page.split("\n") for page in pages]
+
+    def filled(page: list[str]) -> list[int]:
+        return [i for i, line in enumerate(page) if line.strip()]
+
+    def top(page: list[str]) -> list[int]:
+        return filled(page)[:EDGE_LINES]
+
+    def bottom(page: list[str]) -> list[int]:
+        return filled(page)[-EDGE_LINES:]
+
+    def footer_key(line: str) -> str:
+        return re.sub(r"\d+\W*$", "#", line.strip())
+
+    tops = Counter(line for page in lines for line in {page[i].strip() for i in top(page)})
+    bottoms = Counter(key for page in lines for key in {footer_key(page[i]) for i in bottom(page)})
+    enough = max(2, (sum(1 for page in pages if page.strip()) + 1) // 2)
+    out = []
+    for page in lines:
+        drop = {i for i in top(page) if tops[page[i].strip()] >= enough}
+        drop |= {i for i in bottom(page) if bottoms[footer_key(page[i])] >= enough}
+        drop |= {i for i in top(page) + bottom(page) if _PAGE_NUMBER.search(page[i])}
+        out.append("\n".join(line for i, line in enumerate(page) if i not in drop))
+    return out
 
 
 def load_pdf(path: Path, doc_id: str) -> list[Document]:
@@ -27,7 +63,7 @@ def load_pdf(path: Path, doc_id: str) -> list[Document]:
         reader = PdfReader(str(path))
         if reader.is_encrypted:
             raise DocumentError(str(path), "is encrypted; decrypt it before ingesting")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = without_page_furniture([page.extract_text() or "" for page in reader.pages])
         metadata: Mapping[str, Any] = reader.metadata or {}
         title = str(metadata.get("/Title") or "").strip()
     except DocumentError:
