@@ -265,6 +265,18 @@ def test_the_best_units_neighbours_in_its_section_join_it() -> None:
     assert chosen_units(selection, 3, passage_texts=[DELIVERY]) == [first]
 
 
+def test_the_section_window_stops_at_a_question_a_heading_in_a_pdf() -> None:
+    from tandem.select.compose import chosen_units
+    from tandem.select.selector import Selection
+
+    text = "This is a voluntary recall of some chargers. Which chargers are affected? Those sold in 2023."
+    best = _scored("This is a voluntary recall of some chargers.", text, 0.4)
+    heading = _scored("Which chargers are affected?", text, 0.1)
+    beyond = _scored("Those sold in 2023.", text, 0.1)
+    chosen = chosen_units(Selection([best, heading, beyond], 0.08, 1.0), 3, passage_texts=[text])
+    assert chosen == [best]
+
+
 def test_the_section_window_stops_at_its_length_limit() -> None:
     from tandem.select.compose import WINDOW_CHARS, chosen_units
     from tandem.select.selector import Selection

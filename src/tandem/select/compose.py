@@ -43,8 +43,12 @@ def section_window(
         and s.unit.kind in WINDOW_KINDS
         and (s.unit.end <= best.unit.start or s.unit.start >= best.unit.end)
     }
-    after = sorted((s for s in same.values() if s.unit.start >= best.unit.end), key=lambda s: s.unit.start)
-    before = sorted((s for s in same.values() if s.unit.end <= best.unit.start), key=lambda s: -s.unit.end)
+    after = _up_to_a_question(
+        sorted((s for s in same.values() if s.unit.start >= best.unit.end), key=lambda s: s.unit.start)
+    )
+    before = _up_to_a_question(
+        sorted((s for s in same.values() if s.unit.end <= best.unit.start), key=lambda s: -s.unit.end)
+    )
     order = [after[:1], before[:1], after[1:2]]
     chosen, size = [best], len(best.unit.text)
     for candidate in (c for group in order for c in group):
@@ -58,6 +62,14 @@ def section_window(
         chosen.append(candidate)
         size += len(candidate.unit.text)
     return chosen
+
+
+def _up_to_a_question(units: list[ScoredUnit]) -> list[ScoredUnit]:
+    """`units` (going away from the best one) up to the first that asks a question: in a page that
+    is a heading ("Which chargers are affected?", a PDF's section title), and past it lies another
+    section."""
+    end = next((i for i, s in enumerate(units) if s.unit.text.rstrip().endswith("?")), len(units))
+    return units[:end]
 
 
 def chosen_units(
