@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tandem.index.lexical import terms
+from tandem.index.lexical import FUNCTION_WORDS, content_terms
 
 _CONTINUES = re.compile(
     r"^\s*(?:and|but|also|so|ok(?:ay)?,?\s+and|what about|how about|and what about|same for|what of)\b",
@@ -38,15 +38,6 @@ _NAME = re.compile(
     r"\b(?:[A-Za-z][a-z]+\+?\s+)?[A-Za-z][A-Za-z]?\d+[A-Za-z0-9]*\b|(?<=\w\s)[A-Z][a-z]+(?:[A-Z][a-z]+)*\+?(?:\s\d+\b)?(?![A-Za-z0-9])"
 )
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+'-]*")
-_FUNCTION_WORDS = {
-    "a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at", "back", "be",
-    "been", "but", "by", "can", "could", "did", "do", "does", "doing", "for", "from", "get", "got", "had",
-    "has", "have", "how", "i", "if", "in", "into", "is", "it", "its", "just", "me", "mine", "more", "much",
-    "my", "need", "no", "not", "now", "of", "ok", "okay", "on", "one", "or", "please", "same", "should",
-    "so", "still", "tell", "than", "thank", "thanks", "that", "the", "their", "them", "then", "there",
-    "these", "they", "this", "those", "to", "too", "want", "was", "we", "what", "when", "where", "which",
-    "who", "why", "will", "with", "would", "yes", "you", "your",
-}  # fmt: skip
 _NOT_NAMES = {
     "I", "Is", "Are", "Can", "Could", "Do", "Does", "Did", "Will", "Would", "Should", "May", "Must", "Has",
     "Have", "How", "What", "When", "Where", "Which", "Who", "Why", "The", "A", "An", "My", "If", "And", "Or",
@@ -80,16 +71,11 @@ def names(text: str) -> list[str]:
     found = []
     for name in _NAME.findall(text):
         words = name.split()
-        if len(words) > 1 and (words[0].lower() in _FUNCTION_WORDS or words[0] in _NOT_NAMES):
+        if len(words) > 1 and (words[0].lower() in FUNCTION_WORDS or words[0] in _NOT_NAMES):
             words = words[1:]  # "the f1" is "f1"
         if words and words[0] not in _NOT_NAMES:
             found.append(" ".join(words))
     return found
-
-
-def content_terms(text: str) -> list[str]:
-    """The turn's stemmed words without function words ("how", "it", "can", "my")."""
-    return [t for t in terms([text])[0] if t not in _FUNCTION_WORDS]
 
 
 def resolve(

@@ -24,6 +24,22 @@ def terms(texts: list[str]) -> list[list[str]]:
     return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
 
 
+FUNCTION_WORDS = {  # words that say how a question is asked, not what about
+    "a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at", "back", "be",
+    "been", "but", "by", "can", "could", "did", "do", "does", "doing", "for", "from", "get", "got", "had",
+    "has", "have", "how", "i", "if", "in", "into", "is", "it", "its", "just", "me", "mine", "more", "much",
+    "my", "need", "no", "not", "now", "of", "ok", "okay", "on", "one", "or", "please", "same", "should",
+    "so", "still", "tell", "than", "thank", "thanks", "that", "the", "their", "them", "then", "there",
+    "these", "they", "this", "those", "to", "too", "want", "was", "we", "what", "when", "where", "which",
+    "who", "why", "will", "with", "would", "yes", "you", "your",
+}  # fmt: skip
+
+
+def content_terms(text: str) -> list[str]:
+    """A text's stemmed words without function words ("how", "it", "can", "my"): what it is about."""
+    return [t for t in terms([text])[0] if t not in FUNCTION_WORDS]
+
+
 class LexicalIndex:
     """BM25 scores for every chunk row; rows match the vector rows and SQLite `chunks.row`."""
 

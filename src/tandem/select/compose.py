@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from tandem.answer import Citation
-from tandem.converse.followup import content_terms
 from tandem.documents.text_utils import FAQ_QUESTION
+from tandem.index.lexical import content_terms
 from tandem.retrieve.passage import Passage
 from tandem.select.selector import ScoredUnit, Selection
 

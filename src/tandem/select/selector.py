@@ -189,6 +189,16 @@ class UnitRows:
     where: list[tuple[Unit, int, float]]
 
 
+def code_entries_first(probability: np.ndarray, units: Sequence[Unit], asked: frozenset[str]) -> np.ndarray:
+    """`probability` with the units that open with a code asked about (`defined_code`: the entry of
+    an error-code list) raised to rank first, at CODE_DEFINITION at least: that entry answers it."""
+    defining = np.array([defined_code(u.text) in asked for u in units]) if asked else None
+    if defining is None or not defining.any():
+        return probability
+    floor = min(1.0, max(CODE_DEFINITION, float(probability.max()) + 1e-3))
+    return np.where(defining, np.maximum(probability, floor), probability)
+
+
 def code_definitions_first(
     question: str, passages: list[Passage], n: int, titles: Sequence[str]
 ) -> list[Passage]:
@@ -283,14 +293,12 @@ class EvidenceSelector:
         if self.cross is not None:
             probability = self._reread(rows.question, units, probability, rows.penalty)
         probability = probability * rows.penalty
-        asked = codes_asked(rows.question, self._entities(titles))
-        defining = np.array([defined_code(u.text) in asked for u in units]) if asked else None
-        if defining is not None and defining.any():  # the entry for the code asked answers it
-            floor = min(1.0, max(CODE_DEFINITION, float(probability.max()) + 1e-3))
-            probability = np.where(defining, np.maximum(probability, floor), probability)
-        where = rows.where
+        probability = code_entries_first(
+            probability, units, codes_asked(rows.question, self._entities(titles))
+        )
         ranked = [
-            ScoredUnit(unit, p, float(probability[i]), cosine) for i, (unit, p, cosine) in enumerate(where)
+            ScoredUnit(unit, p, float(probability[i]), cosine)
+            for i, (unit, p, cosine) in enumerate(rows.where)
         ]
         ranked.sort(key=lambda s: (-s.probability, s.passage_index, s.unit.start))
         return Selection(ranked, self.threshold, (time.perf_counter() - started) * 1000)
