@@ -42,10 +42,14 @@ def add_set_arguments(parser: argparse.ArgumentParser) -> None:
         "--conversations",
         type=Path,
         help="a conversation file (default: KB/conversations.jsonl; the blind sets: "
-        "KB/conversations_blind.jsonl, conversations_blind2.jsonl and conversations_blind3.jsonl, "
-        "splits 'blind', 'blind2' and 'blind3')",
+        "KB/conversations_blind.jsonl and conversations_blind2.jsonl ... conversations_blind5.jsonl, "
+        "splits 'blind' ... 'blind5'; 'mixed' conversations count for both benchmarks)",
     )
-    parser.add_argument("--split", choices=("dev", "test", "blind", "blind2", "blind3", "all"), default="all")
+    parser.add_argument(
+        "--split",
+        choices=("dev", "test", "blind", "blind2", "blind3", "blind4", "blind5", "all"),
+        default="all",
+    )
 
 
 def load_conversations(args: argparse.Namespace, kinds: tuple[str, ...] = ()) -> list[dict]:
@@ -164,7 +168,7 @@ def turn_latency(bot: Tandem, kb: Path, conversations: list[dict], scratch: Path
     )
     routed.warm_up(generator=False)
     alone, stored, hits = [], [], []
-    for conversation in [c for c in conversations if c["kind"] == "follow_up"]:
+    for conversation in [c for c in conversations if c["kind"] in ("follow_up", "mixed")]:
         cid = routed.start_conversation()
         for number, turn in enumerate(conversation["turns"]):
             timed = {}

@@ -85,7 +85,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "handoff.json")
     args = parser.parse_args()
 
-    conversations = load_conversations(args, ("handoff", "no_handoff"))
+    conversations = load_conversations(args, ("handoff", "no_handoff", "mixed"))
     result: dict = {"date": time.strftime("%Y-%m-%d"), "router": str(args.router), "split": args.split}
     with tempfile.TemporaryDirectory() as scratch:
         settings = Settings.load(None, trace=False, data_dir=Path(scratch) / "data")

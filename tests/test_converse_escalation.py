@@ -24,6 +24,11 @@ from tandem.route.policy import LabelPrediction, RoutingDecision
         "Could somebody from your team call me tomorrow?",
         "human pls",
         "Kann ich bitte mit einem Mitarbeiter sprechen?",
+        "Kann ich bitte mit einer echten Person sprechen?",
+        "Not a chatbot.",
+        "I don't want to talk to a bot",
+        "ok then please have somebody ring me today",
+        "I'd like to talk this through with someone from your team",
     ],
 )
 def test_requests_for_a_person(message: str) -> None:
@@ -40,6 +45,9 @@ def test_requests_for_a_person(message: str) -> None:
         "What are the opening hours of your phone line?",
         "I don't need to speak to anyone, just tell me the price.",
         "The delivery person left a card in my letterbox.",
+        "The chatbot told me to restart the bike, is that right?",
+        "Is the bike not a robot-assembled one?",
+        "I will have someone at home to receive the delivery.",
     ],
 )
 def test_questions_that_are_not_requests_for_a_person(message: str) -> None:

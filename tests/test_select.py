@@ -11,7 +11,7 @@ import pytest
 from tandem.answer import ABSTAIN_TEXT
 from tandem.errors import ModelError
 from tandem.evaluate.metrics import answer_correct
-from tandem.select.features import FEATURE_NAMES, question_type
+from tandem.select.features import FEATURE_NAMES, lacks_measure, question_type
 from tandem.select.model import SelectorModel
 from tandem.select.units import MAX_UNITS_PER_PASSAGE, passage_units
 
@@ -105,13 +105,21 @@ def test_a_passage_with_thousands_of_sentences_is_capped() -> None:
         ("Roughly how many charge cycles will a battery last?", "number"),
         ("How do I apply to pay in monthly instalments?", "steps"),
         ("How much torque does the motor have?", "number"),
-        ("What are the dimensions of the bike when it's folded?", "other"),
+        ("What are the dimensions of the bike when it's folded?", "size"),
+        ("How wide are the handlebars?", "size"),
+        ("How big is the battery?", "number"),  # a capacity, not only a length
         ("Why does my range drop when it's freezing?", "other"),
         ("I'm a member. How quickly will someone call me back?", "duration"),
     ],
 )
 def test_question_types(question: str, kind: str) -> None:
     assert question_type(question) == kind
+
+
+def test_a_size_question_needs_a_measured_unit() -> None:
+    assert lacks_measure("size", "When folded, the bike stands on its own.")
+    assert not lacks_measure("size", "Folded, it measures 80 x 65 x 38 cm.")
+    assert not lacks_measure("size", "The handlebar is 680 mm wide.")
 
 
 def test_a_missing_or_corrupt_model_file_is_a_clear_error(tmp_path: Path) -> None:

@@ -153,7 +153,7 @@ _PERSON = (
     r"support\s+team|your\s+team|the\s+team)\b"
 )
 HUMAN_REQUEST_PATTERNS = [
-    rf"\b(?:talk|speak|chat|deal|discuss\s+\w+)\s+(?:this\s+)?(?:to|with)\s+{_PERSON}",
+    rf"\b(?:talk|speak|chat|deal|discuss\s+\w+)\s+(?:this\s+|it\s+)?(?:through\s+|over\s+)?(?:to|with)\s+{_PERSON}",
     rf"\b(?:put|get|transfer|connect|hand|pass|escalate|forward)\s+(?:me|this|it|my\s+case)\s+"
     rf"(?:over\s+|through\s+|on\s+)?(?:to|with)\s+{_PERSON}",
     r"\bget\s+me\s+(?:a|an|the|your)\s+(?:real\s+|actual\s+|live\s+)?(?:human|manager|supervisor|agent|person|rep)",
@@ -163,8 +163,13 @@ HUMAN_REQUEST_PATTERNS = [
     r"(?:staff|team|colleagues|agents))(?:\s+from\s+(?:your|the)\s+(?:team|company|support|staff))?\s+"
     r"(?:(?:please|just)\s+)*(?:call|phone|ring|contact|email|message|look\s+(?:at|into)|help|get\s+back\s+to)\b",
     r"\b(?:call|phone|ring)\s+me\s+back\b|\bgive\s+me\s+a\s+call\b",
+    r"\bhave\s+(?:someone|somebody|a\s+(?:real\s+)?(?:person|human)|an\s+agent|a\s+colleague)\s+"
+    r"(?:call|phone|ring|contact)\s+me\b",
+    r"\b(?:not|no|don'?t\s+want)\s+(?:to\s+(?:talk|speak|chat)\s+(?:to|with)\s+)?(?:a\s+|the\s+|this\s+|another\s+)?"
+    r"(?:chat\s?)?bot\b(?!\s+(?:is|was|said|says|told|keeps))",
     r"^\W*(?:a\s+)?(?:human|agent|person|operator|representative|real\s+person)\W*(?:please|pls|now)?\W*$",
-    r"\b(?:mit\s+)?(?:einem|einer)\s+(?:Menschen|Mitarbeiter(?:in)?|Person)\s+(?:sprechen|reden)",
+    r"\b(?:mit\s+)?(?:einem|einer)\s+(?:echten\s+|richtigen\s+)?(?:Menschen|Mitarbeiter(?:in)?|Person)\s+"
+    r"(?:sprechen|reden)",
     r"\bparler\s+(?:à|a|avec)\s+(?:quelqu'un|un\s+humain|une\s+personne|un\s+conseiller|un\s+agent)",
     r"\b(?:met\s+)?(?:een\s+)?(?:mens|medewerker|persoon)\s+(?:spreken|praten)",
 ]

@@ -67,10 +67,16 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
             re.I,
         ),
     ),
+    "size": (
+        re.compile(r"\b(?:dimensions?|measurements?|how (?:wide|deep|thick))\b", re.I),
+        re.compile(
+            r"\d\s?(?:x|×|by)\s?\d|\d\s?(?:cm|mm|m|in|inch(?:es)?|(?:milli|centi)?met(?:er|re)s?)\b", re.I
+        ),
+    ),
     "number": (
         re.compile(
             r"\bhow many\b|\bwhat (?:number|percentage|size|speed|temperature)\b|"
-            r"\bhow (?:fast|big|old|high|tall)\b",
+            r"\bhow (?:fast|big|large|old|high|tall)\b",
             re.I,
         ),
         re.compile(
@@ -108,6 +114,7 @@ _QUESTION_WORDS = (  # question words that settle the type before any other word
     (re.compile(r"\bhow (?:long|soon|quickly)\b", re.I), "duration"),
     (re.compile(r"\bhow far\b", re.I), "distance"),
     (re.compile(r"\bhow heavy\b|\bweigh(?:s)?\b", re.I), "weight"),
+    (re.compile(r"\bdimensions?\b|\bmeasurements?\b|\bhow (?:wide|deep|thick)\b", re.I), "size"),
     (
         re.compile(
             r"\bhow much (?!(?:is|are|does|do|did|will|would|should|can|could|was|were|for|to|it|"
@@ -117,7 +124,7 @@ _QUESTION_WORDS = (  # question words that settle the type before any other word
         "number",
     ),  # "how much torque"
 )
-MEASURED_TYPES = ("price", "weight", "distance", "duration", "date", "number")
+MEASURED_TYPES = ("price", "weight", "distance", "duration", "date", "size", "number")
 
 
 def lacks_measure(qtype: str, unit_text: str) -> bool:
