@@ -344,10 +344,11 @@ def main() -> None:
     print(
         f"\n{'split':<6} {'correct':>8} {'ans. abstained':>15} {'on-topic abst.':>15} {'off-topic abst.':>16}"
     )
+    shown = lambda value, width: f"{value:>{width}.3f}" if value is not None else f"{'-':>{width}}"  # noqa: E731
     for split, rates in result["correctness"].items():
         print(
-            f"{split:<6} {rates['answer_correct']:>8.3f} {rates['answerable_abstained']:>15.3f} "
-            f"{rates['on_topic_unanswerable_abstained']:>15.3f} {rates['off_topic_abstained']:>16.3f}"
+            f"{split:<6} {shown(rates['answer_correct'], 8)} {shown(rates['answerable_abstained'], 15)} "
+            f"{shown(rates['on_topic_unanswerable_abstained'], 15)} {shown(rates['off_topic_abstained'], 16)}"
         )
     print("answers by reason:", ", ".join(f"{k} {v}" for k, v in modes.items()))
     for key, value in latency.items():

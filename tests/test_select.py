@@ -172,6 +172,28 @@ def test_the_answering_unit_outranks_a_similar_sentence(selector, encoder) -> No
     assert WARRANTY[selection.best.unit.start : selection.best.unit.end] == selection.best.unit.text
 
 
+RAIN_FAQ = (
+    "Q: Can I ride my Pedalwise in the rain?\nA: Yes. All models are water resistant to IPX5, so rain and "
+    "puddles are no problem. Do not ride through water deeper than 20 cm."
+)
+CARE = (
+    "Check the tyre pressure every week. Clean and lubricate the chain every 300 km and after riding in "
+    "the rain. Wash the bike with a bucket of water and mild soap."
+)
+
+
+def test_every_unit_is_weighed_against_the_questions_best_passage(selector, encoder) -> None:
+    question = "Is it safe to ride in heavy rain?"
+    vector = encoder.encode([question])[0]
+    passages = [(RAIN_FAQ, "faq > Can I ride my Pedalwise in the rain?", 0.68), (CARE, "User manual", 0.29)]
+    rows = selector.unit_rows(question, vector, passages)
+    column = FEATURE_NAMES.index("passage_score")
+    assert rows.features[:, column].tolist() == pytest.approx([0.68] * len(rows.where))
+    # a unit of the weaker passage, judged against its own low score, outranked the answer before
+    selection = selector.select(question, vector, passages)
+    assert selection.best is not None and "IPX5" in selection.best.unit.text, selection.best
+
+
 @pytest.fixture(scope="module")
 def demo_bot(tmp_path_factory: pytest.TempPathFactory, settings, encoder):
     from tandem.pipeline import Tandem

@@ -293,7 +293,8 @@ def unit_features(
 
     `cosines`: question to unit, to unit with its context, to the passage's closest unit, and to the
     context alone (title, headings, an FAQ's question);
-    `passage`: the passage's rank (0 first) and its fused retrieval score; `idf`: the rarity of the
+    `passage`: the passage's rank (0 first) and the question's retrieval score (the best passage's fused
+    score, the same for every unit: `selector.feature_rows`); `idf`: the rarity of the
     question's terms in the index.
     """
     with_context = unit_terms | context_terms

@@ -109,9 +109,19 @@ def feature_rows(
     idf: dict[str, float],
 ) -> tuple[list[list[float]], list[tuple[Unit, int, float]]]:
     """Feature rows of every unit of `groups` (passages best first, with their retrieval scores),
-    and (unit, passage index, cosine) for each row."""
+    and (unit, passage index, cosine) for each row.
+
+    Every unit gets the best passage's score: how strongly the question's topic is in the index is
+    a property of the question, the baseline a unit's own match is weighed against. Given its own
+    passage's score, a unit of a weakly retrieved passage was judged against a lower baseline and
+    could outrank the answer in the top passage (the manual's "lubricate the chain after riding in
+    the rain" over the FAQ entry "water resistant to IPX5" for "Is it safe to ride in heavy rain?").
+    """
     rows, where = [], []
-    for p, (group, score) in enumerate(zip(groups, scores, strict=True)):
+    if len(scores) != len(groups):
+        raise ValueError(f"{len(groups)} passages but {len(scores)} retrieval scores")
+    question_score = max(scores, default=0.0)
+    for p, group in enumerate(groups):
         if not group.units:
             continue
         cosine = group.vectors @ query_vector
@@ -123,7 +133,7 @@ def feature_rows(
             rows.append(
                 unit_features(
                     view, unit.text, group.unit_terms[i], unit.context, group.context_terms[i], unit.kind,
-                    cosines, (p, score), idf,
+                    cosines, (p, question_score), idf,
                 )
             )  # fmt: skip
             where.append((unit, p, float(cosine[i])))
