@@ -525,3 +525,25 @@ def test_an_error_code_is_answered_with_its_entry_in_the_code_list(demo_bot) -> 
     answer = demo_bot.ask("My bike shows E05, what do I do?")  # the list is retrieved fifth
     assert not answer.abstained and answer.text.startswith("E05 - Torque sensor fault.")
     assert answer.citations[0].doc_id == "troubleshooting/display-error-codes.md"
+
+
+def test_the_passage_closest_by_meaning_is_read_even_when_fusion_ranked_it_lower() -> None:
+    from types import SimpleNamespace
+
+    from tandem.select.selector import closest_passage_read
+
+    found = [
+        SimpleNamespace(name=n, dense_score=d)
+        for n, d in [("a", 0.43), ("b", 0.53), ("c", 0.60), ("d", 0.65)]
+    ]
+    moved = closest_passage_read(found, 3)  # type: ignore[arg-type]
+    assert [p.name for p in moved] == ["a", "b", "d", "c"]
+    assert closest_passage_read(moved, 3) == moved  # type: ignore[arg-type]
+    assert closest_passage_read(found[:3], 3) == found[:3]  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_a_spec_list_ranked_below_pages_sharing_a_common_word_answers(demo_bot) -> None:
+    answer = demo_bot.ask("How heavy is the Cargo K3?")  # "heavy load" lifted other K3 passages in BM25
+    assert not answer.abstained and "36.5 kg" in answer.text, answer.text
+    assert answer.citations[0].doc_id == "products/cargo-k3.md"

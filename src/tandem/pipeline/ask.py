@@ -30,7 +30,7 @@ from tandem.route.config import Policy
 from tandem.route.policy import RoutingDecision
 from tandem.select.compose import chosen_units, evidence_passages, quoted_answer
 from tandem.select.features import question_type
-from tandem.select.selector import ScoredUnit, Selection, code_definitions_first
+from tandem.select.selector import ScoredUnit, Selection, passages_to_read
 from tandem.trace.spans import Tracer
 from tandem.verify.draft import MODEL_DECLINED, DraftVerifier
 from tandem.verify.quote import closest_quote
@@ -268,7 +268,7 @@ class AnswerFlow:
     def select(self) -> Selection:
         """Score the units of the top passages; record the top units in the diagnostics and trace."""
         s, selector, snapshot = self.settings, self.parts.selector, self.parts.snapshot
-        passages = code_definitions_first(self.searched, self.passages, s.selector_passages, snapshot.titles)
+        passages = passages_to_read(self.searched, self.passages, s.selector_passages, snapshot.titles)
         self.result.passages = passages  # an error-code list retrieved below the top is read too
         top = self.passages[: s.selector_passages]
         with self.tracer.span("select", passages=len(top)) as attributes:

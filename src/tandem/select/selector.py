@@ -228,6 +228,26 @@ def code_definitions_first(
     return [*passages[: n - 1], passages[later], *passages[n - 1 : later], *passages[later + 1 :]]
 
 
+def closest_passage_read(passages: list[Passage], n: int) -> list[Passage]:
+    """`passages` with the one closest to the question by meaning (highest dense score) moved into
+    the top `n` (last place) when fusion ranked it lower: a common word can lift other passages
+    over it in BM25 ("How heavy is the Cargo K3?" matched "with a heavy load" above the spec list
+    that gives the weight), and the passage that means the most like the question is always read."""
+    if len(passages) <= n:
+        return passages
+    closest = max(range(len(passages)), key=lambda i: passages[i].dense_score)
+    if closest < n:
+        return passages
+    return [*passages[: n - 1], passages[closest], *passages[n - 1 : closest], *passages[closest + 1 :]]
+
+
+def passages_to_read(question: str, passages: list[Passage], n: int, titles: Sequence[str]) -> list[Passage]:
+    """The retrieved `passages` reordered so that the top `n`, whose units are scored, include the
+    closest by meaning (`closest_passage_read`) and an entry for the code asked about
+    (`code_definitions_first`)."""
+    return code_definitions_first(question, closest_passage_read(passages, n), n, titles)
+
+
 class EvidenceSelector:
     """Scores the units of retrieved passages with the bundled encoder and a trained model."""
 
