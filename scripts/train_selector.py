@@ -140,7 +140,15 @@ def main() -> None:
         type=Path,
         help="a folder to keep each source's feature rows in, and reuse them from",
     )
+    parser.add_argument(
+        "--passage-score",
+        choices=("own", "question"),
+        default="own",
+        help="each unit's passage-score feature: its own passage's retrieval score (how the shipped "
+        "weights were fitted; the default reproduces them) or the question's best, as serving reads it",
+    )
     args = parser.parse_args()
+    FeatureBuilder.own_passage_scores = args.passage_score == "own"
     if not args.data.is_file():
         sys.exit(f"error: {args.data} not found; the SQuAD dev file is in ../shared/data/squad-dev")
 
@@ -149,7 +157,7 @@ def main() -> None:
     cache = args.features_cache
     by_source: dict[str, dict[str, list[Candidate]]] = {}
     for source in args.sources:
-        cached = cache / f"{source}.npz" if cache else None
+        cached = cache / f"{source}-{args.passage_score}.npz" if cache else None
         if cached is not None and cached.is_file():
             by_source[source] = load_candidates(cached)
             continue
@@ -215,6 +223,7 @@ def main() -> None:
         "compared": results,
         "encoder": resolve_encoder(BUNDLED_ENCODER).model_id,
         "encoder_backend": "onnx-int8",
+        "passage_score": args.passage_score,
         "max_answerable_abstained": args.max_answerable_abstained,
         "seconds": round(time.perf_counter() - started, 1),
         "date": time.strftime("%Y-%m-%d"),

@@ -126,7 +126,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--adapter-out", type=Path, default=ADAPTER_DIR)
     parser.add_argument("--head-out", type=Path, default=HEAD_FILE)
+    parser.add_argument(
+        "--passage-score",
+        choices=("own", "question"),
+        default="own",
+        help="each unit's passage-score feature: its own passage's retrieval score (how the shipped "
+        "weights were fitted; the default reproduces them) or the question's best, as serving reads it",
+    )
     args = parser.parse_args()
+    FeatureBuilder.own_passage_scores = args.passage_score == "own"
     if not args.data.is_file():
         sys.exit(f"error: {args.data} not found; the SQuAD dev file is in ../shared/data/squad-dev")
     started = time.perf_counter()
@@ -205,6 +213,7 @@ def main() -> None:
             "first_stage": first_stage.version,
             "encoder": resolve_encoder(BUNDLED_ENCODER).model_id,
             "rank": args.rank,
+            "passage_score": args.passage_score,
             "frozen_layers": args.frozen_layers,
             "adapter_sha256": adapter_sha,
             "seconds": round(time.perf_counter() - started, 1),

@@ -192,6 +192,13 @@ def test_every_unit_is_weighed_against_the_questions_best_passage(selector, enco
     # a unit of the weaker passage, judged against its own low score, outranked the answer before
     selection = selector.select(question, vector, passages)
     assert selection.best is not None and "IPX5" in selection.best.unit.text, selection.best
+    # as the shipped weights were fitted (the training scripts' --passage-score own)
+    from tandem.select.features import QuestionView
+    from tandem.select.selector import feature_rows
+
+    groups = selector.units.prepare([(text, context) for text, context, _ in passages])
+    own, where = feature_rows(QuestionView.of(question), vector, groups, [0.68, 0.29], {}, True)
+    assert [row[column] for row in own] == pytest.approx([0.68 if p == 0 else 0.29 for _, p, _ in where])
 
 
 @pytest.fixture(scope="module")

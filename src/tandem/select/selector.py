@@ -107,6 +107,7 @@ def feature_rows(
     groups: Sequence[PassageUnits],
     scores: Sequence[float],
     idf: dict[str, float],
+    own_passage_scores: bool = False,
 ) -> tuple[list[list[float]], list[tuple[Unit, int, float]]]:
     """Feature rows of every unit of `groups` (passages best first, with their retrieval scores),
     and (unit, passage index, cosine) for each row.
@@ -116,6 +117,8 @@ def feature_rows(
     passage's score, a unit of a weakly retrieved passage was judged against a lower baseline and
     could outrank the answer in the top passage (the manual's "lubricate the chain after riding in
     the rain" over the FAQ entry "water resistant to IPX5" for "Is it safe to ride in heavy rain?").
+    `own_passage_scores`: each unit gets its own passage's score instead, as when the shipped
+    weights were fitted (training scripts' `--passage-score own`).
     """
     rows, where = [], []
     if len(scores) != len(groups):
@@ -133,7 +136,7 @@ def feature_rows(
             rows.append(
                 unit_features(
                     view, unit.text, group.unit_terms[i], unit.context, group.context_terms[i], unit.kind,
-                    cosines, (p, question_score), idf,
+                    cosines, (p, scores[p] if own_passage_scores else question_score), idf,
                 )
             )  # fmt: skip
             where.append((unit, p, float(cosine[i])))

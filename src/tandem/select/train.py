@@ -109,7 +109,11 @@ class Candidate:
 
 
 class FeatureBuilder:
-    """Embeds passages' units (all kept) and builds feature rows exactly as serving does."""
+    """Embeds passages' units (all kept) and builds feature rows exactly as serving does, or, with
+    `own_passage_scores` set (the training scripts' `--passage-score own`), with each unit given its
+    own passage's retrieval score, as the shipped weights were fitted (`selector.feature_rows`)."""
+
+    own_passage_scores = False
 
     def __init__(self, encoder: Encoder, idf: dict[str, float], vocabulary: set[str]) -> None:
         self.cache = UnitCache(encoder, cache_size=10**9)
@@ -130,7 +134,8 @@ class FeatureBuilder:
         """(feature rows, (unit, passage index, cosine) per row) for a question over `passages`."""
         view = QuestionView.of(question, self.vocabulary if vocabulary is None else vocabulary)
         groups = self.cache.prepare([(t, c) for t, c, _ in passages])
-        return feature_rows(view, query_vector, groups, [score for _, _, score in passages], self.idf)
+        scores = [score for _, _, score in passages]
+        return feature_rows(view, query_vector, groups, scores, self.idf, self.own_passage_scores)
 
 
 def name_swapped(
