@@ -103,6 +103,18 @@ def load_candidates(path: Path) -> dict[str, list[Candidate]]:
     return parts
 
 
+def add_passage_score_option(parser: argparse.ArgumentParser) -> None:
+    """--passage-score (shared with train_selector_cross.py): which retrieval score each unit's
+    `passage_score` feature holds while training (`FeatureBuilder.own_passage_scores`)."""
+    parser.add_argument(
+        "--passage-score",
+        choices=("own", "question"),
+        default="own",
+        help="each unit's passage-score feature: its own passage's retrieval score (how the shipped "
+        "weights were fitted; the default reproduces them) or the question's best, as serving reads it",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -140,13 +152,7 @@ def main() -> None:
         type=Path,
         help="a folder to keep each source's feature rows in, and reuse them from",
     )
-    parser.add_argument(
-        "--passage-score",
-        choices=("own", "question"),
-        default="own",
-        help="each unit's passage-score feature: its own passage's retrieval score (how the shipped "
-        "weights were fitted; the default reproduces them) or the question's best, as serving reads it",
-    )
+    add_passage_score_option(parser)
     args = parser.parse_args()
     FeatureBuilder.own_passage_scores = args.passage_score == "own"
     if not args.data.is_file():

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from train_selector import SQUAD, SUPPORT_PAIRS  # the same data files (scripts/ is on the path)
+from train_selector import SQUAD, SUPPORT_PAIRS, add_passage_score_option  # scripts/ is on the path
 
 from tandem.encode import Encoder, load_encoder
 from tandem.encode.classifier_head import EncoderClassifier
@@ -126,13 +126,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--adapter-out", type=Path, default=ADAPTER_DIR)
     parser.add_argument("--head-out", type=Path, default=HEAD_FILE)
-    parser.add_argument(
-        "--passage-score",
-        choices=("own", "question"),
-        default="own",
-        help="each unit's passage-score feature: its own passage's retrieval score (how the shipped "
-        "weights were fitted; the default reproduces them) or the question's best, as serving reads it",
-    )
+    add_passage_score_option(parser)
     args = parser.parse_args()
     FeatureBuilder.own_passage_scores = args.passage_score == "own"
     if not args.data.is_file():
