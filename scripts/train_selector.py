@@ -111,7 +111,7 @@ def add_passage_score_option(parser: argparse.ArgumentParser) -> None:
         choices=("own", "question"),
         default="own",
         help="each unit's passage-score feature: its own passage's retrieval score (how the shipped "
-        "weights were fitted; the default reproduces them) or the question's best, as serving reads it",
+        "weights were fitted, the default) or the question's best, as serving reads it",
     )
 
 
