@@ -554,3 +554,29 @@ def test_a_spec_list_ranked_below_pages_sharing_a_common_word_answers(demo_bot) 
     answer = demo_bot.ask("How heavy is the Cargo K3?")  # "heavy load" lifted other K3 passages in BM25
     assert not answer.abstained and "36.5 kg" in answer.text, answer.text
     assert answer.citations[0].doc_id == "products/cargo-k3.md"
+
+
+def test_a_new_threshold_is_stored_with_its_reason_and_the_old_value(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    from tandem.select.cross import HEAD_FILE, CrossHead
+
+    from .conftest import REPO
+
+    head = tmp_path / "cross_head.npz"
+    shutil.copy(HEAD_FILE, head)
+    before = CrossHead.load(head)
+    script = REPO / "scripts" / "set_selector_threshold.py"
+    command = [sys.executable, str(script), "--head", str(head), "--threshold", "0.2", "--source", "a test"]
+    subprocess.run(command, check=True, capture_output=True)
+    after = CrossHead.load(head)
+    assert after.threshold == pytest.approx(0.2) and after.version != before.version
+    assert after.info["threshold_source"] == "a test"
+    assert after.info["threshold_history"][-1]["from"] == pytest.approx(before.threshold, abs=1e-4)
+    assert (after.combine == before.combine).all()  # only the threshold changed
+    bad = subprocess.run(
+        [*command[:-4], "--threshold", "1.5", "--source", "x"], capture_output=True, text=True
+    )
+    assert bad.returncode != 0 and "between 0 and 1" in bad.stderr
