@@ -527,6 +527,22 @@ def test_a_passage_defining_the_code_asked_about_is_read_even_when_retrieved_low
     assert code_definitions_first("My bike shows E12", found, 3, ()) == found  # type: ignore[arg-type]
 
 
+def test_a_question_naming_a_code_searches_deeper() -> None:
+    from tandem.select.selector import CODE_SEARCH_DEPTH, retrieval_depth
+
+    titles = ["Pedalwise Cargo K3", "Display error codes E01 to E09"]
+    assert retrieval_depth("My display shows E05, what now?", 5, titles) == CODE_SEARCH_DEPTH
+    assert retrieval_depth("How heavy is the Cargo K3?", 5, titles) == 5  # a product, not a code
+    assert retrieval_depth("How heavy is it?", 12, titles) == 12
+
+
+@pytest.mark.slow
+def test_an_error_code_entry_retrieved_sixth_is_found(demo_bot) -> None:
+    answer = demo_bot.ask("My display shows E05, what now?")
+    assert not answer.abstained and answer.text.startswith("E05 - Torque sensor fault."), answer.text
+    assert len(answer.passages) == 5  # searched deeper, reported as deep as any other answer
+
+
 @pytest.mark.slow
 def test_an_error_code_is_answered_with_its_entry_in_the_code_list(demo_bot) -> None:
     answer = demo_bot.ask("My bike shows E05, what do I do?")  # the list is retrieved fifth

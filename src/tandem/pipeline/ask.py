@@ -30,7 +30,7 @@ from tandem.route.config import Policy
 from tandem.route.policy import RoutingDecision
 from tandem.select.compose import chosen_units, evidence_passages, quoted_answer
 from tandem.select.features import question_type
-from tandem.select.selector import ScoredUnit, Selection, passages_to_read
+from tandem.select.selector import ScoredUnit, Selection, passages_to_read, retrieval_depth
 from tandem.trace.spans import Tracer
 from tandem.verify.draft import MODEL_DECLINED, DraftVerifier
 from tandem.verify.quote import closest_quote
@@ -190,9 +190,10 @@ class AnswerFlow:
             return decision
 
         routing: Future[RoutingDecision] | None = self.side.submit(route) if router is not None else None
-        with tracer.span("retrieve", k=s.top_k, mode=s.search_mode) as attributes:
+        k = retrieval_depth(self.searched, s.top_k, self.parts.snapshot.titles)
+        with tracer.span("retrieve", k=k, mode=s.search_mode) as attributes:
             retrieve_start = tracer.now_ms()
-            self.result = self.parts.retriever().search(self.searched, s.top_k, self.filters)
+            self.result = self.parts.retriever().search(self.searched, k, self.filters)
             attributes["chunk_ids"] = [p.chunk.chunk_id for p in self.passages]
         steps = {k.removesuffix("_ms"): v for k, v in self.result.timings.items()}
         tracer.children_in_sequence("retrieve", retrieve_start, steps)
@@ -269,7 +270,7 @@ class AnswerFlow:
         """Score the units of the top passages; record the top units in the diagnostics and trace."""
         s, selector, snapshot = self.settings, self.parts.selector, self.parts.snapshot
         passages = passages_to_read(self.searched, self.passages, s.selector_passages, snapshot.titles)
-        self.result.passages = passages  # an error-code list retrieved below the top is read too
+        self.result.passages = passages[: s.top_k]  # a code list retrieved lower (deeper) is read too
         top = self.passages[: s.selector_passages]
         with self.tracer.span("select", passages=len(top)) as attributes:
             scored = [(p.chunk.text, p.chunk.context_line, p.dense_score) for p in top]

@@ -42,6 +42,7 @@ CODE_MISMATCH = 0.25  # probability factor for a unit about another model or err
 MEASURE_MISSING = 0.5  # probability factor for a unit without the measure asked for (a price...)
 CODE_DEFINITION = 0.5  # at least this for the entry that defines an error or part code asked about
 CACHE_PASSAGES = 4096
+CODE_SEARCH_DEPTH = 10  # passages searched for a question that names an error or part code
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,18 @@ def code_definitions_first(
     if later is None:
         return passages
     return [*passages[: n - 1], passages[later], *passages[n - 1 : later], *passages[later + 1 :]]
+
+
+def retrieval_depth(question: str, top_k: int, titles: Sequence[str]) -> int:
+    """How many passages to search for: deeper (CODE_SEARCH_DEPTH) for a question naming an error or
+    part code (`codes_asked`), whose entry in a code list can rank below pages that only mention the
+    code ("My display shows E05, what now?" found the E05 entry sixth), so that
+    `code_definitions_first` can move it up."""
+    return (
+        max(top_k, CODE_SEARCH_DEPTH)
+        if codes_asked(question[:MAX_QUESTION_CHARS], entity_codes(titles))
+        else top_k
+    )
 
 
 def closest_passage_read(passages: list[Passage], n: int) -> list[Passage]:
