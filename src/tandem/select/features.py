@@ -10,6 +10,7 @@ answer-type and name features are what tell an answer from a near miss.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -226,7 +227,13 @@ def codes_asked(question: str, entities: frozenset[str]) -> frozenset[str]:
 
 def entity_codes(titles: Sequence[str]) -> frozenset[str]:
     """The codes that name something with a document of its own ("Trail T5", "Fold F1"): siblings
-    a unit may be about instead of the one asked; a charger's or an error's code is not one."""
+    a unit may be about instead of the one asked; a charger's or an error's code is not one.
+    Computed once per set of titles (an index's), however many questions ask."""
+    return _entity_codes(tuple(titles))
+
+
+@functools.lru_cache(maxsize=8)
+def _entity_codes(titles: tuple[str, ...]) -> frozenset[str]:
     return frozenset(code for title in titles for code in model_codes(title))
 
 

@@ -227,9 +227,12 @@ def code_definitions_first(
     if not asked or len(passages) <= n or any(defines(p) for p in passages[:n]):
         return passages
     later = next((i for i in range(n, len(passages)) if defines(passages[i])), None)
-    if later is None:
-        return passages
-    return [*passages[: n - 1], passages[later], *passages[n - 1 : later], *passages[later + 1 :]]
+    return passages if later is None else _moved_into_top(passages, later, n)
+
+
+def _moved_into_top(passages: list[Passage], index: int, n: int) -> list[Passage]:
+    """`passages` with the one at `index` (at or after `n`) moved to place `n - 1`, the rest in order."""
+    return [*passages[: n - 1], passages[index], *passages[n - 1 : index], *passages[index + 1 :]]
 
 
 def retrieval_depth(question: str, top_k: int, titles: Sequence[str]) -> int:
@@ -252,9 +255,7 @@ def closest_passage_read(passages: list[Passage], n: int) -> list[Passage]:
     if len(passages) <= n:
         return passages
     closest = max(range(len(passages)), key=lambda i: passages[i].dense_score)
-    if closest < n:
-        return passages
-    return [*passages[: n - 1], passages[closest], *passages[n - 1 : closest], *passages[closest + 1 :]]
+    return passages if closest < n else _moved_into_top(passages, closest, n)
 
 
 def passages_to_read(question: str, passages: list[Passage], n: int, titles: Sequence[str]) -> list[Passage]:
@@ -271,14 +272,6 @@ class EvidenceSelector:
         self.units = UnitCache(encoder)
         self.model = model
         self.cross = cross
-        self._titles: tuple[str, ...] = ()
-        self._entity_codes: frozenset[str] = frozenset()
-
-    def _entities(self, titles: tuple[str, ...]) -> frozenset[str]:
-        """`entity_codes` of an index's titles, kept while the same titles come back."""
-        if self._titles is not titles:
-            self._titles, self._entity_codes = titles, entity_codes(titles)
-        return self._entity_codes
 
     @property
     def version(self) -> str:
@@ -315,7 +308,7 @@ class EvidenceSelector:
         idf = lexical.idf(view.terms) if lexical else {}
         groups = self.units.prepare([(text, context) for text, context, _ in passages])
         rows, where = feature_rows(view, query_vector, groups, [score for _, _, score in passages], idf)
-        entities = self._entities(titles)
+        entities = entity_codes(titles)
         penalty = np.array([unit_penalty(view, u, entities) for u, _, _ in where], np.float32)
         return UnitRows(view.text, feature_matrix(rows), penalty, where)
 
@@ -339,9 +332,7 @@ class EvidenceSelector:
         if self.cross is not None:
             probability = self._reread(rows.question, units, probability, rows.penalty)
         probability = probability * rows.penalty
-        probability = code_entries_first(
-            probability, units, codes_asked(rows.question, self._entities(titles))
-        )
+        probability = code_entries_first(probability, units, codes_asked(rows.question, entity_codes(titles)))
         ranked = [
             ScoredUnit(unit, p, float(probability[i]), cosine)
             for i, (unit, p, cosine) in enumerate(rows.where)
