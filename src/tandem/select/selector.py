@@ -39,7 +39,7 @@ from tandem.select.units import Unit, passage_units
 
 MAX_QUESTION_CHARS = 2000  # what the selector reads of a longer question
 CODE_MISMATCH = 0.25  # probability factor for a unit about another model or error code than asked
-MEASURE_MISSING = 0.5  # probability factor for a unit without the measure asked for (a price...)
+MEASURE_MISSING = 0.25  # probability factor for a unit without the measure asked for (a price...)
 CODE_DEFINITION = 0.5  # at least this for the entry that defines an error or part code asked about
 CACHE_PASSAGES = 4096
 CODE_SEARCH_DEPTH = 10  # passages searched for a question that names an error or part code
