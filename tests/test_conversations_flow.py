@@ -64,13 +64,20 @@ def test_a_request_for_a_person_mid_conversation_hands_off_with_the_transcript(b
     assert alone.mode != "handoff"
 
 
-def test_questions_left_unanswered_three_times_go_to_a_person(bot) -> None:
+def test_questions_left_unanswered_three_times_are_flagged_with_an_offer_of_a_person(bot) -> None:
     cid = bot.start_conversation()
     for question in ("What is the capital of Australia?", "Who won the football world cup in 2010?"):
         unanswered = bot.ask(question, conversation_id=cid)
         assert unanswered.abstained and unanswered.mode == "abstained", unanswered.to_dict()
+        assert "talk to a person" not in unanswered.text
     third = bot.ask("What is the boiling point of mercury?", conversation_id=cid)
-    assert third.mode == "handoff" and "3 questions" in third.route["reasons"][0], third.to_dict()
+    assert third.mode == "abstained" and third.ticket is None, third.to_dict()
+    assert third.route["action"] == "answer_and_flag" and "3 questions" in third.route["reasons"][0]
+    assert third.text.startswith("The documentation doesn't cover this.") and "talk to a person" in third.text
+    taken = bot.ask("ok, talk to a person", conversation_id=cid)
+    assert taken.mode == "handoff" and taken.ticket, taken.to_dict()
+    ticket = next(t for t in bot.tickets.recent(5) if t.ticket == taken.ticket)
+    assert [r["turn"] for r in ticket.transcript] == [1, 2, 3, 4]
 
 
 def test_a_blocked_message_that_needs_a_person_is_handed_off_not_refused(bot) -> None:

@@ -92,6 +92,16 @@ def test_repeated_unanswered_questions_hand_off_once_this_one_is_unanswered_too(
     assert found is not None and found.action == "handoff:support" and found.turns == [1, 2]
 
 
+def test_the_unanswered_rule_can_flag_with_an_offer_instead_of_handing_off() -> None:
+    offer = POLICY.model_copy(
+        update={"unanswered_action": "answer_and_flag", "unanswered_message": "Write 'person' for one."}
+    )
+    earlier = [EarlierTurn("What is the warranty on tyres?", answered=False)]
+    found = escalate(offer, earlier, "And on the saddle?", decision(), abstained=True)
+    assert found is not None and found.action == "answer_and_flag"
+    assert found.message == "Write 'person' for one." and found.turns == [1, 2]
+
+
 def test_a_rule_from_a_later_turn_waits_for_that_turn() -> None:
     late = ConversationPolicy.model_validate(
         {"rules": [{"when": {"fed_up": ["yes"]}, "turns": 1, "from_turn": 3, "action": "handoff:priority"}]}

@@ -1,8 +1,9 @@
 """Routing over the whole conversation: what a turn-by-turn router cannot see.
 
 A customer who asks for a person, whose questions go unanswered, or whose frustration persists over
-several turns is handed to a human even when the last message alone would be answered. The rules
-come from the router file's `[conversation]` section (`ConversationPolicy`).
+several turns is handed to a human (or the turn flagged for review, with an offer of one) even when
+the last message alone would be answered. The rules come from the router file's `[conversation]`
+section (`ConversationPolicy`).
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def escalate(
         missed = [first + i for i, t in enumerate(window) if t.answered is False] + [number]
         if len(missed) >= policy.unanswered_turns:
             reason = f"{len(missed)} questions in this conversation went unanswered"
-            return Escalation(policy.unanswered_action, reason, None, missed)
+            return Escalation(policy.unanswered_action, reason, policy.unanswered_message, missed)
     return None
 
 

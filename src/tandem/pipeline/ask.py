@@ -110,12 +110,9 @@ class AnswerFlow:
             if not selection.answers:
                 yield from self.single(self.finish(ABSTAIN_TEXT, [], "no_answering_evidence", "abstained"))
                 return
-            selected = chosen_units(
-                selection,
-                self.settings.evidence_units,
-                question_type(self.searched) == "steps",
-                [p.chunk.text for p in self.passages[: self.settings.selector_passages]],
-            )
+            texts = [p.chunk.text for p in self.passages[: self.settings.selector_passages]]
+            steps = question_type(self.searched) == "steps"
+            selected = chosen_units(selection, self.settings.evidence_units, steps, texts)
             if self.settings.prefer_quotes:
                 yield from self.single(self.quote_selected(selected, "selected"))
                 return
@@ -123,10 +120,10 @@ class AnswerFlow:
 
     def single(self, answer: Answer) -> Iterator[AnswerEvent]:
         """An answer that is ready at once: its text as one sentence, then the answer; an abstention
-        that leaves too many of the conversation's questions unanswered becomes a handoff."""
+        that leaves too many of the conversation's questions unanswered is escalated (`escalate`)."""
         if answer.mode == "abstained" and self.context.turns:
             escalation = self.context.escalation(self.question, self.decision, abstained=True)
-            answer = self.escalate(escalation) if escalation is not None else answer
+            answer = (self.escalate(escalation, answer) if escalation else None) or answer
         yield AnswerEvent("sentence", answer.text)
         yield AnswerEvent("answer", answer=answer)
 
@@ -235,13 +232,18 @@ class AnswerFlow:
         escalation = self.context.escalation(self.question, self.decision)
         return self.escalate(escalation) if escalation is not None else None
 
-    def escalate(self, escalation: Escalation) -> Answer:
-        """The conversation goes to a person although this turn alone would be answered."""
-        self.tracer.add(
-            "escalate", self.tracer.now_ms(), self.tracer.now_ms(), None, reason=escalation.reason
-        )
+    def escalate(self, escalation: Escalation, answer: Answer | None = None) -> Answer | None:
+        """The conversation's rule for a turn: a handoff or refusal replaces the reply; one that only
+        flags lets it be answered (None) or flags `answer`, adding its message (an offer of a person)."""
+        now = self.tracer.now_ms()
+        self.tracer.add("escalate", now, now, None, reason=escalation.reason)
         self.decision = handoff_decision(escalation, self.decision)
-        return self.route_reply(self.decision)
+        if not self.decision.answers:
+            return self.route_reply(self.decision)
+        if answer is not None:
+            answer.text = f"{answer.text} {escalation.message or ''}".strip()
+            answer.route = self.decision.to_dict()
+        return answer
 
     def route_reply(self, decision: RoutingDecision) -> Answer:
         """A handoff (with a stored ticket) or a refusal instead of an answer."""
@@ -329,13 +331,9 @@ class AnswerFlow:
         prepared = self.prepare_checks(checked)
         closest = prepared.best_sentence(self.query_vector, s.extractive_passages)
         if s.prefer_quotes and selected is None:
-            with self.tracer.span("quote") as attributes:
+            with self.tracer.span("quote", threshold=s.min_extractive_similarity) as attributes:
                 quoted = self.quote_closest(closest, "quoted")
-                attributes.update(
-                    quoted=quoted is not None,
-                    similarity=round(closest[2], 4),
-                    threshold=s.min_extractive_similarity,
-                )
+                attributes.update(quoted=quoted is not None, similarity=round(closest[2], 4))
             if quoted is not None:
                 self.versions["generator"] = QUOTED_NO_GENERATOR
                 yield from self.single(quoted)

@@ -20,7 +20,9 @@
 
     [conversation]                       # over the whole conversation, when the turn would be answered
     human_request_action = "handoff:support"   # "let me talk to a person"
-    unanswered_turns = 2                 # two abstained turns: a person takes over
+    unanswered_turns = 2                 # after two abstained turns...
+    unanswered_action = "answer_and_flag"  # ...flag the turn ("handoff:support": a person takes over)
+    unanswered_message = "Write 'talk to a person' to reach our team."  # added to the abstention
 
     [[conversation.rules]]
     when = { intent = ["complaint"] }    # frustration that persists over two turns
@@ -206,6 +208,11 @@ class ConversationPolicy(BaseModel):
         0, ge=0, le=50, description="Hand off after this many abstained turns; 0: off."
     )
     unanswered_action: str = "handoff:support"
+    unanswered_message: str | None = Field(
+        None,
+        description="The reply for the unanswered-turns rule: a handoff's message, or with answer_and_flag "
+        "an offer added to the abstention (e.g. how to reach a person).",
+    )
     rules: list[ConversationRule] = Field(default_factory=list)
     window: int = Field(8, ge=1, le=100, description="The most recent turns the rules look at.")
 
