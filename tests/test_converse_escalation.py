@@ -29,6 +29,9 @@ from tandem.route.policy import LabelPrediction, RoutingDecision
         "I don't want to talk to a bot",
         "ok then please have somebody ring me today",
         "I'd like to talk this through with someone from your team",
+        "Können Sie mich bitte mit einem Mitarbeiter verbinden?",
+        "could one of your colleagues switch it to harbour blue for me please",
+        "Is there someone I could deal with directly about this?",
     ],
 )
 def test_requests_for_a_person(message: str) -> None:
@@ -48,6 +51,8 @@ def test_requests_for_a_person(message: str) -> None:
         "The chatbot told me to restart the bike, is that right?",
         "Is the bike not a robot-assembled one?",
         "I will have someone at home to receive the delivery.",
+        "Will a colleague of mine be able to ride it?",
+        "Could someone steal the battery if I leave it on the bike?",
     ],
 )
 def test_questions_that_are_not_requests_for_a_person(message: str) -> None:

@@ -164,6 +164,9 @@ HUMAN_REQUEST_PATTERNS = [
     r"\b(?:can|could|would|will)\s+(?:someone|somebody|a\s+(?:real\s+)?(?:person|human)|one\s+of\s+your\s+"
     r"(?:staff|team|colleagues|agents))(?:\s+from\s+(?:your|the)\s+(?:team|company|support|staff))?\s+"
     r"(?:(?:please|just)\s+)*(?:call|phone|ring|contact|email|message|look\s+(?:at|into)|help|get\s+back\s+to)\b",
+    r"\b(?:can|could|would|will)\s+(?:one\s+of\s+your\s+(?:staff|team|colleagues|agents)|a\s+colleague\s+of\s+yours)\s+\w+",
+    r"\b(?:someone|somebody|a\s+(?:real\s+)?(?:person|human))\s+(?:i|we)\s+(?:can|could)\s+"
+    r"(?:talk|speak|deal|chat)\s+(?:to|with)\b",
     r"\b(?:call|phone|ring)\s+me\s+back\b|\bgive\s+me\s+a\s+call\b",
     r"\bhave\s+(?:someone|somebody|a\s+(?:real\s+)?(?:person|human)|an\s+agent|a\s+colleague)\s+"
     r"(?:call|phone|ring|contact)\s+me\b",
@@ -171,7 +174,7 @@ HUMAN_REQUEST_PATTERNS = [
     r"(?:chat\s?)?bot\b(?!\s+(?:is|was|said|says|told|keeps))",
     r"^\W*(?:a\s+)?(?:human|agent|person|operator|representative|real\s+person)\W*(?:please|pls|now)?\W*$",
     r"\b(?:mit\s+)?(?:einem|einer)\s+(?:echten\s+|richtigen\s+)?(?:Menschen|Mitarbeiter(?:in)?|Person)\s+"
-    r"(?:sprechen|reden)",
+    r"(?:sprechen|reden|verbinden)",
     r"\bparler\s+(?:à|a|avec)\s+(?:quelqu'un|un\s+humain|une\s+personne|un\s+conseiller|un\s+agent)",
     r"\b(?:met\s+)?(?:een\s+)?(?:mens|medewerker|persoon)\s+(?:spreken|praten)",
 ]
