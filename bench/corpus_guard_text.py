@@ -1,6 +1,7 @@
 """The corpus guard on ordinary public text: how many chunks does it flag that are not attacks?
 
     python bench/corpus_guard_text.py [--corpus ../shared/data/squad-dev/corpus.jsonl] [--limit N]
+    python bench/corpus_guard_text.py --corpus DOCS_FOLDER --sample 500   # 500 of its files
 
 Every document of a JSONL collection (default: the 2,067 SQuAD v1.1 dev paragraphs, CC BY-SA 4.0,
 none of them an attack) is chunked as ingest chunks it and scanned by the corpus guard exactly as
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import time
 from pathlib import Path
 
@@ -35,6 +37,7 @@ def main() -> None:
     )
     parser.add_argument("--corpus", type=Path, default=SQUAD_CORPUS)
     parser.add_argument("--limit", type=int, default=0, help="only the first N documents")
+    parser.add_argument("--sample", type=int, default=0, help="a folder: N of its files, drawn with seed 0")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "corpus_guard_text.json")
     parser.add_argument(
         "--no-prefilter", action="store_true", help="the classifier reads every sentence pair (as before)"
@@ -44,7 +47,13 @@ def main() -> None:
     encoder = load_encoder("all-MiniLM-L6-v2", "onnx-int8", 1)
     chunker = Chunker(encoder)
     guard = CorpusGuard(encoder, prefilter=not args.no_prefilter)
-    documents = load_documents(args.corpus, args.corpus.name)
+    if args.corpus.is_dir():  # a folder of documents, as `tandem ingest` reads one
+        files = sorted(p for p in args.corpus.rglob("*") if p.is_file())
+        if args.sample:
+            files = sorted(random.Random(0).sample(files, min(args.sample, len(files))))
+        documents = [d for f in files for d in load_documents(f, str(f.relative_to(args.corpus)))]
+    else:
+        documents = load_documents(args.corpus, args.corpus.name)
     if args.limit:
         documents = documents[: args.limit]
     chunks = [(c.chunk_id, c.text) for d in documents for c in chunker.chunk(d)]

@@ -418,6 +418,8 @@ def test_a_unit_without_the_measure_asked_for_scores_lower() -> None:
     assert not lacks_measure("duration", "Members get a call back within 4 business hours.")
     assert lacks_measure("price", "A spare battery is delivered about 30% charged.")  # not a price
     assert not lacks_measure("steps", "Open the app.")  # only measures are checked
+    assert lacks_measure("number", "The Commuter C2 is our everyday city e-bike.")  # a code, not a number
+    assert not lacks_measure("number", "Drivetrain: 8-speed derailleur")
     view = QuestionView.of("How much does a new lock cylinder cost?")
     plain = Unit("Without the key number we replace the whole lock cylinder.", 0, 58, "sentence")
     priced = Unit("A new lock cylinder costs EUR 60.", 0, 33, "sentence")

@@ -24,6 +24,7 @@ from tandem.errors import ConfigError
 from tandem.guard.injection_model import WINDOW_CHARS, InjectionClassifier, SentenceEncoder, encodable
 from tandem.guard.injection_rules import scan_rules
 from tandem.guard.input_guard import GuardFinding
+from tandem.guard.markup import rendered_prose
 from tandem.guard.normalise import coerce_text, decoded_payloads, normalise_for_scanning
 from tandem.guard.prefilter import worth_scoring
 
@@ -172,13 +173,17 @@ def scan_document_rules(text: str) -> list[GuardFinding]:
 
 
 def sentence_pieces(text: str) -> list[str]:
-    """Pairs of consecutive folded sentences worth scoring, per view (the text, decoded payloads).
+    """Pairs of consecutive folded sentences worth scoring, per view (the text as rendered, without
+    its markup: `guard.markup`; decoded payloads).
 
     One sentence alone is too little context: manuals are full of short imperatives ("work through
     the checks below in order.") that a classifier trained on messages reads as instructions. A
     whole chunk is too much: one planted sentence is diluted. Pairs sit between the two.
     """
-    views = [normalise_for_scanning(text), *(normalise_for_scanning(p) for p in decoded_payloads(text))]
+    views = [
+        normalise_for_scanning(rendered_prose(coerce_text(text))),
+        *(normalise_for_scanning(p) for p in decoded_payloads(text)),
+    ]
     pieces: list[str] = []
     for view in views:
         sentences: list[str] = []

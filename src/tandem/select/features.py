@@ -130,7 +130,10 @@ MEASURED_TYPES = ("price", "weight", "distance", "duration", "date", "size", "nu
 
 def lacks_measure(qtype: str, unit_text: str) -> bool:
     """True when the question asks for a measure (a price, a weight, a duration...) and the unit
-    states none: it may be on topic, but it cannot be the answer."""
+    states none: it may be on topic, but it cannot be the answer. A model or error code's digit is
+    not a number ("The Commuter C2 is our city e-bike." does not say how many gears it has)."""
+    if qtype == "number":
+        unit_text = MODEL_CODE.sub(" ", unit_text)
     return qtype in MEASURED_TYPES and not ANSWER_TYPES[qtype][1].search(unit_text)
 
 
