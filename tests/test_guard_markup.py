@@ -33,6 +33,9 @@ def test_markup_is_rendered_as_prose() -> None:
     assert rendered_prose("See [the refund page](https://x.example/refunds) or https://x.example.") == (
         "See the refund page or"
     )
+    assert rendered_prose("Select **Access policies**, then *Add*; set __Get__. 2 * 3") == (
+        "Select Access policies, then Add; set Get. 2 * 3"
+    )
 
 
 @pytest.mark.parametrize(

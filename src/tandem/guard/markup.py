@@ -21,6 +21,7 @@ _TAG = re.compile(r"</?[a-z][a-z0-9]*(?:\s[^<>]*)?/?>", re.IGNORECASE)
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$", re.MULTILINE)
 _CELL_BREAK = re.compile(r"\s*\|\s*")
 _INLINE_CODE = re.compile(r"`([^`\n]*)`")
+_EMPHASIS = re.compile(r"(\*{1,3}|_{2,3})(?=\S)(.+?)(?<=\S)\1")  # **bold**, *italic*, __bold__
 _FENCED = re.compile(r"^\s*(?:```|~~~).*?(?:^\s*(?:```|~~~)[^\n]*$|\Z)", re.MULTILINE | re.DOTALL)
 _CODE_MARK = re.compile(r"//|:=|==|=>|->|::|[a-z0-9_]\.[A-Za-z_]\w*|[=;{}()\[\]<>$\\]")
 _WORD = re.compile(r"[A-Za-z]{2,}")
@@ -29,15 +30,15 @@ CODE_MARKS_PER_WORD = 0.34  # a line with at least this many code marks per word
 
 def rendered_prose(text: str) -> str:
     """`text` with Markdown and HTML markup replaced by what a reader sees: link and image text
-    without targets, no include directives, URLs or tags, table cells as separate sentences; and
-    without code (fenced blocks, and lines that `looks_like_code`), which no reader takes as prose."""
+    without targets, no emphasis marks, include directives, URLs or tags, table cells as separate
+    sentences; and no code (fenced blocks, lines that `looks_like_code`), which no reader takes as prose."""
     text = _DIRECTIVE.sub("", _INCLUDE.sub(" ", text))
     text = _IMAGE.sub(r"\1", text)
     text = _LINK.sub(r"\1", text)
     text = _URL.sub(" ", text)
     text = _TAG.sub(" ", text)
     text = _TABLE_RULE.sub("", text)
-    text = _INLINE_CODE.sub(r"\1", _FENCED.sub("\n", text))
+    text = _EMPHASIS.sub(r"\2", _INLINE_CODE.sub(r"\1", _FENCED.sub("\n", text)))
     lines = (line for line in text.split("\n") if not looks_like_code(line))
     return "\n".join(_CELL_BREAK.sub("; ", line).strip("; ") for line in lines)
 
