@@ -601,3 +601,27 @@ def test_a_new_threshold_is_stored_with_its_reason_and_the_old_value(tmp_path: P
         [*command[:-4], "--threshold", "1.5", "--source", "x"], capture_output=True, text=True
     )
     assert bad.returncode != 0 and "between 0 and 1" in bad.stderr
+
+
+SPECS = (
+    "Key specifications:\nMotor: 250 W rear hub motor\nWeight: 17.8 kg including battery\nPrice: EUR 1,690"
+)
+
+
+def test_a_measure_question_gets_the_line_of_a_list_that_states_it() -> None:
+    from tandem.select.compose import line_with_the_measure
+    from tandem.select.selector import ScoredUnit, Selection
+    from tandem.select.units import Unit
+
+    whole = ScoredUnit(Unit(SPECS, 0, len(SPECS), "list"), 0, 0.5, 0.5)
+    motor, weight, price = (
+        _scored(line, SPECS, p, "spec")
+        for line, p in [("Motor: 250 W rear hub motor", 0.2), ("Weight: 17.8 kg including battery", 0.1),
+                        ("Price: EUR 1,690", 0.3)]
+    )  # fmt: skip
+    selection = Selection([whole, price, motor, weight], 0.08, 1.0)
+    assert line_with_the_measure([whole], selection, "price") == [price]
+    assert line_with_the_measure([whole], selection, "weight") == [weight]
+    assert line_with_the_measure([whole], selection, "other") == [whole]  # not a measure: the list
+    assert line_with_the_measure([whole], selection, "number") == [whole]  # every line has a number
+    assert line_with_the_measure([price], selection, "price") == [price]  # a line already

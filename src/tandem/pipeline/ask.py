@@ -28,7 +28,7 @@ from tandem.retrieve.hybrid import SearchResult
 from tandem.retrieve.passage import Passage
 from tandem.route.config import Policy
 from tandem.route.policy import RoutingDecision
-from tandem.select.compose import chosen_units, evidence_passages, quoted_answer
+from tandem.select.compose import chosen_units, evidence_passages, line_with_the_measure, quoted_answer
 from tandem.select.features import question_type
 from tandem.select.selector import ScoredUnit, Selection, passages_to_read, retrieval_depth
 from tandem.trace.spans import Tracer
@@ -111,8 +111,9 @@ class AnswerFlow:
                 yield from self.single(self.finish(ABSTAIN_TEXT, [], "no_answering_evidence", "abstained"))
                 return
             texts = [p.chunk.text for p in self.passages[: self.settings.selector_passages]]
-            steps = question_type(self.searched) == "steps"
-            selected = chosen_units(selection, self.settings.evidence_units, steps, texts)
+            qtype = question_type(self.searched)
+            chosen = chosen_units(selection, self.settings.evidence_units, qtype == "steps", texts)
+            selected = line_with_the_measure(chosen, selection, qtype)
             if self.settings.prefer_quotes:
                 yield from self.single(self.quote_selected(selected, "selected"))
                 return

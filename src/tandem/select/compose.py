@@ -17,6 +17,7 @@ from tandem.answer import Citation
 from tandem.documents.text_utils import FAQ_QUESTION
 from tandem.index.lexical import content_terms
 from tandem.retrieve.passage import Passage
+from tandem.select.features import MEASURED_TYPES, lacks_measure
 from tandem.select.selector import ScoredUnit, Selection
 
 SECOND_UNIT_RATIO = 0.8  # a second unit joins when its probability is at least this share of the best
@@ -104,6 +105,26 @@ def chosen_units(
     if len(chosen) == 1 < limit and best.passage_index < len(passage_texts):
         chosen = section_window(best, selection.ranked, passage_texts[best.passage_index], limit)
     return sorted(chosen, key=lambda s: s.unit.start)
+
+
+def line_with_the_measure(chosen: list[ScoredUnit], selection: Selection, qtype: str) -> list[ScoredUnit]:
+    """For a question asking for a measure (a price, a weight...), the one line of a chosen list
+    that states it instead of the whole list ("Price: EUR 1,690 including VAT." for "How much does
+    the Fold F1 cost?", not the eleven specifications); `chosen` unchanged when it is not one list,
+    or when none or several of its lines state such a measure (the answer may need them all)."""
+    if qtype not in MEASURED_TYPES or len(chosen) != 1 or chosen[0].unit.kind != "list":
+        return chosen
+    whole = chosen[0]
+    lines = [
+        s
+        for s in selection.ranked
+        if s.passage_index == whole.passage_index
+        and s.unit.kind in ("spec", "item", "row")
+        and whole.unit.start <= s.unit.start < s.unit.end <= whole.unit.end
+        and not lacks_measure(qtype, s.unit.text)
+    ]
+    distinct = {(s.unit.start, s.unit.end): s for s in lines}
+    return list(distinct.values()) if len(distinct) == 1 else chosen
 
 
 def asks_the_faqs_question(question: str, faq_question: str) -> bool:
