@@ -603,7 +603,7 @@ def test_a_new_threshold_is_stored_with_its_reason_and_the_old_value(tmp_path: P
     assert bad.returncode != 0 and "between 0 and 1" in bad.stderr
 
 
-SPECS = (
+FOLD_SPECS = (
     "Key specifications:\nMotor: 250 W rear hub motor\nWeight: 17.8 kg including battery\nPrice: EUR 1,690"
 )
 
@@ -613,9 +613,9 @@ def test_a_measure_question_gets_the_line_of_a_list_that_states_it() -> None:
     from tandem.select.selector import ScoredUnit, Selection
     from tandem.select.units import Unit
 
-    whole = ScoredUnit(Unit(SPECS, 0, len(SPECS), "list"), 0, 0.5, 0.5)
+    whole = ScoredUnit(Unit(FOLD_SPECS, 0, len(FOLD_SPECS), "list"), 0, 0.5, 0.5)
     motor, weight, price = (
-        _scored(line, SPECS, p, "spec")
+        _scored(line, FOLD_SPECS, p, "spec")
         for line, p in [("Motor: 250 W rear hub motor", 0.2), ("Weight: 17.8 kg including battery", 0.1),
                         ("Price: EUR 1,690", 0.3)]
     )  # fmt: skip
