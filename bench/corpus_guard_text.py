@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from tandem.documents.chunking import Chunker
-from tandem.documents.loaders import load_documents
+from tandem.documents.loaders import discover, load_documents
 from tandem.encode import load_encoder
 from tandem.evaluate.runner import cpu_model
 from tandem.guard.corpus_guard import CorpusGuard, sentence_pieces
@@ -47,11 +47,11 @@ def main() -> None:
     encoder = load_encoder("all-MiniLM-L6-v2", "onnx-int8", 1)
     chunker = Chunker(encoder)
     guard = CorpusGuard(encoder, prefilter=not args.no_prefilter)
-    if args.corpus.is_dir():  # a folder of documents, as `tandem ingest` reads one
-        files = sorted(p for p in args.corpus.rglob("*") if p.is_file())
+    if args.corpus.is_dir():  # a folder of documents, found as `tandem ingest` finds them
+        files = discover(args.corpus)
         if args.sample:
             files = sorted(random.Random(0).sample(files, min(args.sample, len(files))))
-        documents = [d for f in files for d in load_documents(f, str(f.relative_to(args.corpus)))]
+        documents = [d for path, doc_id in files for d in load_documents(path, doc_id)]
     else:
         documents = load_documents(args.corpus, args.corpus.name)
     if args.limit:
