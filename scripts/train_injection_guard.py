@@ -58,6 +58,7 @@ VALIDATION = DATA / "injection_validation.jsonl"
 BANKING = ROOT.parent / "shared" / "data" / "banking77" / "train.csv"
 SQUAD = ROOT.parent / "shared" / "data" / "squad-dev"
 OUTSIDE = ROOT / "data" / "guard" / "outside"
+DOCS = ROOT / "data" / "guard" / "benign_docs.jsonl"  # scripts/build_benign_docs.py
 # Attack data written by others (data/guard/outside/README.md: sources, licences). `cyberseceval` is
 # never trained or tuned on: it is the outside measure (bench/guard_outside.py).
 BLIND_SOURCES = frozenset({"cyberseceval"})
@@ -150,6 +151,19 @@ def general_text(folder: Path) -> tuple[list[str], list[str]]:
     return train, random.Random(6).sample(sentences(False), 600)
 
 
+def documentation_text(path: Path) -> tuple[list[str], list[str]]:
+    """Benign sentence pairs of public technical manuals (`scripts/build_benign_docs.py`), as the
+    corpus guard hands them to the classifier: the pages of the "train" split to train on, the
+    others to set the document threshold on."""
+    if not path.is_file():
+        return [], []
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    return (
+        [row["text"] for row in rows if row["split"] == "train"],
+        [row["text"] for row in rows if row["split"] != "train"],
+    )
+
+
 def lowest_threshold(benign_scores: np.ndarray, share: float, floor: float = 0.0) -> float:
     """Just above the benign score that must not pass, so at most `share` of them do."""
     if not len(benign_scores):
@@ -222,6 +236,7 @@ def main() -> None:
     parser.add_argument("--target-fpr", type=float, default=0.005)
     parser.add_argument("--banking", type=Path, default=BANKING)
     parser.add_argument("--general", type=Path, default=SQUAD)
+    parser.add_argument("--docs", type=Path, default=DOCS, help="benign manual text (JSONL); '' for none")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--calibrate-only", action="store_true", help="reuse the trained adapter and head")
     parser.add_argument(
@@ -249,7 +264,8 @@ def main() -> None:
     fit_texts, fit_targets = pieces_of(fit_rows)
     held_texts, held_targets = pieces_of(held_rows)
     general, general_calibration = general_text(args.general)
-    general = [p for text in general for p in injection_views(text)]
+    documentation, documentation_calibration = documentation_text(args.docs)
+    general = [p for text in [*general, *documentation] for p in injection_views(text)]
     fit_texts += general
     fit_targets = np.concatenate([fit_targets, np.zeros(len(general), dtype=int)])
     print(
@@ -294,6 +310,11 @@ def main() -> None:
             f"general text flagged at the message threshold: {(wiki >= threshold).mean():.3f}",
             file=sys.stderr,
         )
+    if documentation_calibration:  # nor on manual pages it was not trained on
+        manuals = classifier.score_pieces(documentation_calibration)
+        strict = lowest_threshold(manuals, 0.0, floor=strict)
+        flagged = (manuals >= threshold).mean()
+        print(f"manual text flagged at the message threshold: {flagged:.3f}", file=sys.stderr)
     head = replace(
         head,
         threshold=threshold,

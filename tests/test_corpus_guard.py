@@ -31,6 +31,18 @@ ORDINARY = [
     "Work through the checks below in order.",
     "Follow the instructions on the charger label before first use.",
 ]
+# Developer and admin documentation talks to "you" in imperatives; the classifier scored two of these
+# above the document threshold before it was trained on public manual text (issue 20).
+DEVELOPER_DOCS = [
+    "Example response body for a successful request: the list of installed apps and their versions.",
+    "Replace the URL prefix with the one for your environment, as the setup guide describes.",
+    "Select Add, then choose Add role assignment. On the next page, search for the key vault you created.",
+    "If your agent instructions run to several thousand words, split the workflow into smaller tasks.",
+    "Now enter the code from the listing into the main file and run the project again.",
+    "Tell the compiler the exact type you want by adding an annotation to the variable.",
+    "Narrow your search to see every match: the results stop at the limit you set.",
+    "Show me the fields on the customer table, or find every codeunit that posts entries.",
+]
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +91,7 @@ def test_planted_directive_inside_manual_text_is_quarantined(guard: CorpusGuard,
     assert findings and all(f.action == "quarantine" for f in findings)
 
 
-@pytest.mark.parametrize("sentence", ORDINARY)
+@pytest.mark.parametrize("sentence", ORDINARY + DEVELOPER_DOCS)
 def test_ordinary_manual_sentences_are_left_alone(guard: CorpusGuard, sentence: str) -> None:
     assert guard.scan_chunk(f"{MANUAL} {sentence}") == []
 

@@ -89,9 +89,8 @@ def test_an_attack_after_long_padding_is_still_found(guard: InputGuard) -> None:
 def test_long_messages_are_held_to_the_long_message_threshold(guard: InputGuard) -> None:
     """Scored sentence by sentence, a long message gets many chances of a false alarm, so its bar
     is higher. The shipped model scores this Banking77 message just over the message threshold
-    (0.54 with 7-bit int8 weights: a false positive on its own); inside a longer message it no
-    longer blocks."""
-    borderline = "I needed $100 but all it gave me was $20."
+    (0.56: a false positive on its own); inside a longer message it no longer blocks."""
+    borderline = "Your system is broken. My transfers keep failing, 5 times now."
     long = " ".join([*QUESTIONS[:5], borderline, *QUESTIONS[4::-1]])
     assert guard.threshold_for(borderline) == guard.injection_threshold
     assert guard.threshold_for(long) == max(guard.injection_threshold, guard.long_injection_threshold)

@@ -222,7 +222,7 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     _rule(
         "role_tag",
-        rf"<\|\s*{_ROLE_TOKENS}\s*\|>|<</?sys>>|\[/?\s*(?:inst|sys|system|admin(?:\s+override)?|developer)\s*\]"
+        rf"<\|\s*{_ROLE_TOKENS}\s*\|>|<</?sys>>|\[/?\s*(?:inst|sys|system|admin(?:\s+override)?|developer)\s*\](?!\()"
         r"|</?(?:system|sys|instructions?|admin|developer|im_start)>"
         r"|\[(?:assistant|ai|system|admin|developer)[\s-]*only\b"
         r"|^\s*#{2,}\s*(?:system(?:\s+prompt)?|instructions?|new\s+instructions?|assistant|response)\s*:"
