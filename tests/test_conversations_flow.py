@@ -64,6 +64,13 @@ def test_a_request_for_a_person_mid_conversation_hands_off_with_the_transcript(b
     assert alone.mode != "handoff"
 
 
+def test_a_request_for_a_person_in_words_no_pattern_knows_hands_off(bot) -> None:
+    cid = bot.start_conversation()
+    bot.ask("my refund still hasn't arrived after three weeks", conversation_id=cid)
+    answer = bot.ask("Can your service team ring me this afternoon?", conversation_id=cid)
+    assert answer.mode == "handoff" and answer.ticket, answer.to_dict()
+
+
 def test_questions_left_unanswered_three_times_are_flagged_with_an_offer_of_a_person(bot) -> None:
     cid = bot.start_conversation()
     for question in ("What is the capital of Australia?", "Who won the football world cup in 2010?"):

@@ -9,7 +9,7 @@ section (`ConversationPolicy`).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from tandem.route.config import ConversationPolicy
@@ -55,16 +55,18 @@ def escalate(
     message: str,
     decision: RoutingDecision | None,
     abstained: bool | None = None,
+    asks: Callable[[str, Sequence[str]], bool] = asks_for_person,
 ) -> Escalation | None:
     """The first conversation rule that fires for the current turn `message`, or None.
 
     `decision` is the turn's own route (its labels count as the current turn's); `abstained`, known
-    only after answering, lets the unanswered-turns rule count the current turn too.
+    only after answering, lets the unanswered-turns rule count the current turn too; `asks` tells a
+    request for a person (the patterns alone by default; `PersonRequestDetector.asks` adds meaning).
     """
     window = list(earlier)[-(policy.window - 1) :] if policy.window > 1 else []
     number = len(earlier) + 1  # the current turn's number
     first = number - len(window)
-    if policy.human_request_action and asks_for_person(message, policy.human_request_patterns):
+    if policy.human_request_action and asks(message, policy.human_request_patterns):
         return Escalation(
             policy.human_request_action,
             "the customer asked for a person",

@@ -8,6 +8,7 @@ False
 from __future__ import annotations
 
 from tandem.config import Settings
+from tandem.converse.person_request import PersonRequestDetector
 from tandem.encode import Encoder, load_encoder, resolve_encoder
 from tandem.encode.model_files import BUNDLED_ENCODER, BUNDLED_ENCODER_ID
 from tandem.errors import IndexError_
@@ -59,6 +60,7 @@ class Components:
         self._input_guard = input_guard
         self._content_policy = content_policy
         self._guard_encoder: Encoder | None = None
+        self._person_requests: PersonRequestDetector | None = None
         self._snapshot: IndexSnapshot | None = None
         self._snapshot_name = ""
         self._otlp: OtlpExporter | None = None
@@ -120,6 +122,13 @@ class Components:
                 self._snapshot.close()
             self._snapshot, self._snapshot_name = snapshot, name
         return self._snapshot
+
+    @property
+    def person_requests(self) -> PersonRequestDetector:
+        """Finds requests for a person by meaning (the conversation policy's patterns come first)."""
+        if self._person_requests is None:
+            self._person_requests = PersonRequestDetector(self.encoder)
+        return self._person_requests
 
     @property
     def router(self) -> Router | None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from tandem.answer import Answer
-from tandem.converse.escalation import EarlierTurn, Escalation, escalate, handoff_decision
+from tandem.converse.escalation import EarlierTurn, Escalation, asks_for_person, escalate, handoff_decision
 from tandem.converse.followup import Resolution, resolve
 from tandem.documents.text_utils import encodable
 from tandem.guard.pii import mask_pii, redact_pii
@@ -101,7 +101,9 @@ class ConversationContext:
     ) -> Escalation | None:
         if not self.policy.active:
             return None
-        return escalate(self.policy, self.turns, question, decision, abstained)
+        by_meaning = self.policy.human_request_action and self.policy.human_request_by_meaning
+        asks = self.parts.person_requests.asks if by_meaning else asks_for_person
+        return escalate(self.policy, self.turns, question, decision, abstained, asks)
 
     @property
     def open_ticket(self) -> str | None:

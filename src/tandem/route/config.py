@@ -207,6 +207,11 @@ class ConversationPolicy(BaseModel):
     )
     human_request_patterns: list[str] = Field(default_factory=lambda: list(HUMAN_REQUEST_PATTERNS))
     human_request_message: str | None = None
+    human_request_by_meaning: bool = Field(
+        True,
+        description="Also find requests for a person that no pattern matches, by the encoder's closeness to "
+        "written examples (tandem.converse.person_request).",
+    )
     unanswered_turns: int = Field(
         0, ge=0, le=50, description="Hand off after this many abstained turns; 0: off."
     )
