@@ -25,10 +25,11 @@ import argparse
 import hashlib
 import json
 import random
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from build_outside_injection_sets import git_ls, git_show, mirror_dir
 
 from tandem.documents.chunking import Chunker
 from tandem.documents.loaders import load_documents
@@ -44,27 +45,21 @@ MIRRORS = Path("/work/.mirror")
 @dataclass(frozen=True)
 class Source:
     name: str
-    mirror: str
+    repo: str  # owner/name on GitHub
     commit: str
     folder: str
     licence: str
 
 
 SOURCES = (
+    Source("prometheus", "prometheus/docs", "c105550aad07161f62d02e305ed09799ec6025fa", "docs", "Apache-2.0"),
     Source(
-        "prometheus", "prometheus+docs", "c105550aad07161f62d02e305ed09799ec6025fa", "docs/", "Apache-2.0"
+        "rust-book", "rust-lang/book", "917544888a55e4da7109bdba8c88c893c0da70f4", "src", "MIT OR Apache-2.0"
     ),
     Source(
-        "rust-book", "rust-lang+book", "917544888a55e4da7109bdba8c88c893c0da70f4", "src/", "MIT OR Apache-2.0"
-    ),
-    Source(
-        "hugo", "gohugoio+hugoDocs", "1c613349f4220ae84070df25979d720c43e5cfa6", "content/en/", "Apache-2.0"
+        "hugo", "gohugoio/hugoDocs", "1c613349f4220ae84070df25979d720c43e5cfa6", "content/en", "Apache-2.0"
     ),
 )
-
-
-def git(mirror: Path, *args: str) -> bytes:
-    return subprocess.run(["git", f"--git-dir={mirror}", *args], check=True, capture_output=True).stdout
 
 
 def split_of(path: str) -> str:
@@ -73,16 +68,16 @@ def split_of(path: str) -> str:
 
 def source_rows(source: Source, mirrors: Path, chunker: Chunker) -> list[dict[str, str]]:
     """Every distinct prefiltered sentence pair of the source's Markdown pages."""
-    mirror = mirrors / source.mirror / "repo"
+    mirror = mirror_dir(mirrors, source.repo)
     if not mirror.is_dir():
-        raise SystemExit(f"no mirror at {mirror}: fetch github:{source.mirror.replace('+', '/')} first")
-    names = git(mirror, "ls-tree", "-r", "--name-only", source.commit, source.folder).decode().splitlines()
+        raise SystemExit(f"no mirror at {mirror}: fetch github:{source.repo} first")
+    names = [f"{source.folder}/{n}" for n in git_ls(mirror, source.commit, source.folder, recursive=True)]
     rows: list[dict[str, str]] = []
     seen: set[str] = set()
     with tempfile.TemporaryDirectory() as folder:
         for name in sorted(n for n in names if n.endswith(".md")):
             page = Path(folder) / "page.md"
-            page.write_bytes(git(mirror, "show", f"{source.commit}:{name}"))
+            page.write_bytes(git_show(mirror, source.commit, name))
             for document in load_documents(page, name):
                 for chunk in chunker.chunk(document):
                     for piece in sentence_pieces(chunk.text):

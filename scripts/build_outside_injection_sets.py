@@ -104,9 +104,11 @@ def git_show(git_dir: Path, commit: str, path: str) -> bytes:
         ) from None
 
 
-def git_ls(git_dir: Path, commit: str, folder: str) -> list[str]:
+def git_ls(git_dir: Path, commit: str, folder: str, recursive: bool = False) -> list[str]:
+    """Names in `folder` at `commit` (relative to it); `recursive`: every file below it."""
+    deep = ["-r"] if recursive else []
     out = subprocess.run(
-        ["git", f"--git-dir={git_dir}", "ls-tree", "--name-only", f"{commit}:{folder}"],
+        ["git", f"--git-dir={git_dir}", "ls-tree", *deep, "--name-only", f"{commit}:{folder}"],
         check=True,
         capture_output=True,
         text=True,

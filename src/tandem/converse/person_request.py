@@ -43,7 +43,5 @@ class PersonRequestDetector:
         """Whether `message` asks to be handed to a person."""
         if asks_for_person(message, patterns):
             return True
-        if self.threshold > 1.0:
-            return False
         request, look_alike = self.closeness(message)
         return request >= self.threshold and request > look_alike
