@@ -42,12 +42,24 @@ def add_set_arguments(parser: argparse.ArgumentParser) -> None:
         "--conversations",
         type=Path,
         help="a conversation file (default: KB/conversations.jsonl; the blind sets: "
-        "KB/conversations_blind.jsonl and conversations_blind2.jsonl ... conversations_blind7.jsonl, "
-        "splits 'blind' ... 'blind7'; 'mixed' conversations count for both benchmarks)",
+        "KB/conversations_blind.jsonl and conversations_blind2.jsonl ... conversations_blind8.jsonl, "
+        "splits 'blind' ... 'blind8'; 'mixed' conversations count for both benchmarks)",
     )
     parser.add_argument(
         "--split",
-        choices=("dev", "test", "blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "all"),
+        choices=(
+            "dev",
+            "test",
+            "blind",
+            "blind2",
+            "blind3",
+            "blind4",
+            "blind5",
+            "blind6",
+            "blind7",
+            "blind8",
+            "all",
+        ),
         default="all",
     )
 

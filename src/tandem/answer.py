@@ -79,6 +79,7 @@ class Diagnostics(TypedDict, total=False):
 
     retrieval_confidence: float  # the best dense score of the retrieved passages
     resolved_question: str  # a follow-up turn as searched, made standalone from the conversation
+    answered_as_asked: bool  # ...whose standalone form found no answer, answered as the customer asked it
     units: list[dict[str, Any]]  # the selector's top units, best first
     selector_threshold: float
     extractive_candidates: list[dict[str, Any]]  # the closest sentence's similarity per passage

@@ -131,6 +131,12 @@ class Settings(BaseSettings):
     selector_passages: int = Field(
         3, ge=1, le=20, description="Top passages whose units the selector scores."
     )
+    follow_up_as_asked: bool = Field(
+        True,
+        description="When a follow-up made standalone finds no answering evidence, read the turn as "
+        "the customer asked it, if it says enough to stand alone (the carried words can pull search "
+        "back to the previous topic).",
+    )
     selector_threshold: float | None = Field(
         None,
         ge=0.0,

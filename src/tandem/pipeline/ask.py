@@ -9,47 +9,32 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-
-import numpy as np
 
 from tandem.answer import ABSTAIN_TEXT, Answer, Citation, Diagnostics
 from tandem.converse.escalation import EarlierTurn, Escalation, handoff_decision
-from tandem.generate.base import GenerationStats
-from tandem.generate.prompt import ANSWER_GRAMMAR, PROMPT_VERSION, build_messages
+from tandem.converse.followup import says_enough
+from tandem.generate.prompt import PROMPT_VERSION
 from tandem.guard.input_guard import GuardFinding, GuardReport
 from tandem.index.filters import SearchFilters
 from tandem.pipeline.components import Components
 from tandem.pipeline.conversation import ConversationContext
+from tandem.pipeline.events import AnswerEvent
 from tandem.pipeline.question import validate_question
+from tandem.pipeline.write import WriteSteps
 from tandem.retrieve.hybrid import SearchResult
-from tandem.retrieve.passage import Passage
 from tandem.route.config import Policy
 from tandem.route.policy import RoutingDecision
-from tandem.select.compose import chosen_units, evidence_passages, line_with_the_measure, quoted_answer
+from tandem.select.compose import chosen_units, line_with_the_measure
 from tandem.select.features import question_type
 from tandem.select.selector import ScoredUnit, Selection, passages_to_read, retrieval_depth
 from tandem.trace.spans import Tracer
-from tandem.verify.draft import MODEL_DECLINED, DraftVerifier
-from tandem.verify.quote import closest_quote
-from tandem.verify.stream import StreamingVerification
-from tandem.verify.support import PreparedPassages, SupportJudge
 
-QUOTED_NO_GENERATOR = "none (quoted)"  # versions["generator"] of an answer no model wrote
+__all__ = ["AnswerEvent", "AnswerFlow", "validate_question"]
 
 
-@dataclass(frozen=True)
-class AnswerEvent:
-    """Streamed by `ask_stream`: verified sentences as they are ready, then the full answer."""
-
-    kind: str  # "sentence" | "answer"
-    text: str = ""
-    answer: Answer | None = None
-
-
-class AnswerFlow:
+class AnswerFlow(WriteSteps):
     """Answers one question with `parts`; `events()` runs the steps and streams the result."""
 
     def __init__(
@@ -80,17 +65,6 @@ class AnswerFlow:
         self.versions: dict[str, str | int] = {}
         self.diagnostics = Diagnostics()
 
-    @property
-    def passages(self) -> list[Passage]:
-        return self.result.passages
-
-    @property
-    def query_vector(self) -> np.ndarray:
-        """The question's vector, from retrieval (which always encodes it)."""
-        vector = self.result.query_vector
-        assert vector is not None, "the question is encoded by retrieval, before any later step"
-        return vector
-
     # -- the flow -------------------------------------------------------------------------------
     def events(self) -> Iterator[AnswerEvent]:
         self.question = validate_question(self.question, self.settings.max_question_chars)
@@ -107,6 +81,8 @@ class AnswerFlow:
         selected: list[ScoredUnit] | None = None
         if self.settings.answer_selector:
             selection = self.select()
+            if not selection.answers:
+                selection = self.read_as_asked() or selection
             if not selection.answers:
                 yield from self.single(self.finish(ABSTAIN_TEXT, [], "no_answering_evidence", "abstained"))
                 return
@@ -178,7 +154,7 @@ class AnswerFlow:
 
     def route_and_retrieve(self) -> None:
         """Classify the message (on the side thread) while the index is searched."""
-        router, tracer, s = self.parts.router, self.tracer, self.settings
+        router, tracer = self.parts.router, self.tracer
 
         def route() -> RoutingDecision:
             with tracer.span("route") as attributes:
@@ -188,14 +164,7 @@ class AnswerFlow:
             return decision
 
         routing: Future[RoutingDecision] | None = self.side.submit(route) if router is not None else None
-        k = retrieval_depth(self.searched, s.top_k, self.parts.snapshot.titles)
-        with tracer.span("retrieve", k=k, mode=s.search_mode) as attributes:
-            retrieve_start = tracer.now_ms()
-            self.result = self.parts.retriever().search(self.searched, k, self.filters)
-            attributes["chunk_ids"] = [p.chunk.chunk_id for p in self.passages]
-        steps = {k.removesuffix("_ms"): v for k, v in self.result.timings.items()}
-        tracer.children_in_sequence("retrieve", retrieve_start, steps)
-        self.timings.update(self.result.timings)
+        self.retrieve()
         self.timings["retrieve_ms"] = (time.perf_counter() - self.started) * 1000
         self.decision = routing.result() if routing is not None else None
         self.versions.update(
@@ -208,6 +177,40 @@ class AnswerFlow:
             self.timings["guard_ms"] = self.guarded.elapsed_ms
         if self.decision is not None:
             self.timings["route_ms"] = self.decision.seconds * 1000
+
+    def retrieve(self, span: str = "retrieve") -> None:
+        """Search the index for the question as `searched` reads it."""
+        s, tracer = self.settings, self.tracer
+        k = retrieval_depth(self.searched, s.top_k, self.parts.snapshot.titles)
+        with tracer.span(span, k=k, mode=s.search_mode) as attributes:
+            retrieve_start = tracer.now_ms()
+            self.result = self.parts.retriever().search(self.searched, k, self.filters)
+            attributes["chunk_ids"] = [p.chunk.chunk_id for p in self.passages]
+        steps = {k.removesuffix("_ms"): v for k, v in self.result.timings.items()}
+        tracer.children_in_sequence(span, retrieve_start, steps)
+        self.timings.update(self.result.timings)
+
+    def read_as_asked(self) -> Selection | None:
+        """A follow-up whose standalone form found no answer, searched and read again as the customer
+        asked it, when it says enough alone (`says_enough`): the words carried from the previous turn
+        can pull search back to that turn's topic. The answering selection, or None (nothing
+        changed)."""
+        if not self.settings.follow_up_as_asked or self.searched == self.question:
+            return None
+        if not says_enough(self.question):
+            return None
+        started = time.perf_counter()
+        before = (self.result, self.searched, self.diagnostics.copy(), dict(self.timings))
+        self.searched = self.question
+        self.retrieve("retrieve_as_asked")
+        selection = self.select() if self.confidence >= self.settings.min_retrieval_score else None
+        if selection is None or not selection.answers:
+            self.result, self.searched, self.diagnostics, self.timings = before
+            selection = None
+        else:
+            self.diagnostics["answered_as_asked"] = True
+        self.timings["as_asked_ms"] = (time.perf_counter() - started) * 1000
+        return selection
 
     @property
     def confidence(self) -> float:
@@ -296,104 +299,3 @@ class AnswerFlow:
         ]
         self.diagnostics["selector_threshold"] = round(selection.threshold, 4)
         return selection
-
-    def quote_selected(self, selected: list[ScoredUnit], reason: str, draft: str = "") -> Answer:
-        """The selected units quoted word for word, each cited with its exact span."""
-        self.versions.setdefault("generator", QUOTED_NO_GENERATOR)
-        text, citations = quoted_answer(selected, self.passages, self.question)
-        return self.finish(text, citations, reason, "extractive", draft)
-
-    def quote_closest(self, closest: tuple[int, str, float], reason: str, draft: str = "") -> Answer | None:
-        """The passage sentence closest to the question, cited, when it is close enough."""
-        quoted = closest_quote(closest, self.passages, self.settings.min_extractive_similarity)
-        return self.finish(*quoted, reason, "extractive", draft) if quoted is not None else None
-
-    def prepare_checks(self, checked: list[Passage]) -> PreparedPassages:
-        """Split and encode the passages every answer sentence is checked against."""
-        started = time.perf_counter()
-        with self.tracer.span("verify_prepare", passages=len(checked)):
-            prepared = SupportJudge(self.parts.encoder).prepare([p.chunk.text for p in checked])
-        self.timings["verify_ms"] = (time.perf_counter() - started) * 1000
-        self.diagnostics["extractive_candidates"] = [
-            {"doc": checked[i].chunk.doc_id, "similarity": round(similarity, 4)}
-            for i, similarity in enumerate(prepared.best_per_passage(self.query_vector))
-        ]
-        return prepared
-
-    def generate_and_verify(self, selected: list[ScoredUnit] | None) -> Iterator[AnswerEvent]:
-        """Quote the closest sentence (`prefer_quotes`, no selector), or let the decoder write from
-        the evidence and keep the sentences a passage supports; fall back to a quote, else abstain."""
-        s = self.settings
-        if selected is None:
-            shown = self.passages[: s.prompt_passages]
-            checked = self.passages[: max(s.prompt_passages, s.extractive_passages)]
-        else:
-            shown = checked = evidence_passages(selected, self.passages)
-        prepared = self.prepare_checks(checked)
-        closest = prepared.best_sentence(self.query_vector, s.extractive_passages)
-        if s.prefer_quotes and selected is None:
-            with self.tracer.span("quote", threshold=s.min_extractive_similarity) as attributes:
-                quoted = self.quote_closest(closest, "quoted")
-                attributes.update(quoted=quoted is not None, similarity=round(closest[2], 4))
-            if quoted is not None:
-                self.versions["generator"] = QUOTED_NO_GENERATOR
-                yield from self.single(quoted)
-                return
-        stream = yield from self.stream_verified(shown, checked, prepared)
-        if stream.cancelled:
-            return
-        draft = stream.draft
-        if stream.kept:
-            answer = self.finish(
-                " ".join(stream.kept), stream.verifier.citations, "supported", "generated", draft
-            )
-            yield AnswerEvent("answer", answer=answer)
-            return
-        if selected:
-            yield from self.single(self.quote_selected(selected, "extractive_fallback", draft))
-            return
-        quoted = self.quote_closest(closest, "extractive_fallback", draft)
-        yield from self.single(
-            quoted or self.finish(ABSTAIN_TEXT, [], "unsupported_draft", "abstained", draft)
-        )
-
-    def stream_verified(
-        self, shown: list[Passage], checked: list[Passage], prepared: PreparedPassages
-    ) -> Generator[AnswerEvent, None, StreamingVerification]:
-        """Generate from `shown`, yielding each sentence a passage of `checked` supports; returns the
-        `StreamingVerification` with the draft and the kept sentences."""
-        s, tracer, generator = self.settings, self.tracer, self.parts.generator
-        self.versions["generator"] = generator.model_id
-        stats = GenerationStats()
-        verifier = DraftVerifier(self.question, self.query_vector, prepared, checked, self.parts.encoder, s)
-        sources = [self.question, *(p.chunk.text for p in checked)]
-        stream = StreamingVerification(verifier, sources, self.diagnostics, self.cancel)
-        generate_start = tracer.now_ms()
-        pieces = generator.stream(
-            build_messages(self.question, shown), s.max_answer_tokens, stats, ANSWER_GRAMMAR
-        )
-        for sentence in stream.sentences(pieces):
-            yield AnswerEvent("sentence", sentence)
-        if stream.cancelled:
-            return stream
-        self.timings["verify_ms"] += verifier.elapsed_ms
-        self.timings["generate_ms"] = stats.total_ms
-        tracer.add(
-            "generate", generate_start, tracer.now_ms(), None,
-            model=generator.model_id, prompt_tokens=stats.prompt_tokens,
-            completion_tokens=stats.completion_tokens, verify_ms=round(verifier.elapsed_ms, 3),
-        )  # fmt: skip
-        first_token = generate_start + stats.first_token_ms
-        tracer.add("prefill", generate_start, first_token, "generate")
-        tracer.add("decode", first_token, generate_start + stats.total_ms, "generate")
-        self.timings["first_token_ms"] = stats.first_token_ms
-        self.diagnostics.update(
-            Diagnostics(
-                sentences=verifier.log,
-                prompt_tokens=stats.prompt_tokens,
-                completion_tokens=stats.completion_tokens,
-                decode_tokens_per_s=round(stats.decode_tokens_per_s, 1),
-                model_declined=bool(MODEL_DECLINED.search(stream.draft)),
-            )
-        )
-        return stream
