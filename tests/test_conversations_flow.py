@@ -44,6 +44,25 @@ def test_a_follow_up_is_read_against_the_stored_turns(bot) -> None:
     assert stored.exchanges[0].labels["intent"] and stored.exchanges[1].trace_id == second.trace_id
 
 
+def test_a_follow_up_whose_resolved_form_finds_no_answer_is_read_as_asked(bot) -> None:
+    """Words carried from a turn about heat pulled search away from charging times (a customer's
+    report): the turn as asked, which says enough alone, is answered and the trace says so."""
+    history = ["My battery gets quite warm after a long ride in summer, is that normal?"]
+    question = "how long should a full charge take?"
+    answer = bot.ask(question, history=history)
+    assert answer.diagnostics["resolved_question"] != question
+    assert answer.diagnostics.get("answered_as_asked") is True, answer.to_dict()
+    assert answer.mode == "extractive" and "hours" in answer.text
+    assert {c.doc_id for c in answer.citations} == {"products/batteries-and-chargers.html"}
+    trace = bot.traces.get(answer.trace_id)
+    assert {"retrieve", "retrieve_as_asked"} <= {span["name"] for span in trace["spans"]}
+    from tandem.pipeline import Tandem
+
+    off = bot.settings.model_copy(update={"follow_up_as_asked": False})
+    resolved_only = Tandem(bot.settings.index_dir, off, encoder=bot.encoder).ask(question, history=history)
+    assert resolved_only.abstained and "answered_as_asked" not in resolved_only.diagnostics
+
+
 def test_a_request_for_a_person_mid_conversation_hands_off_with_the_transcript(bot) -> None:
     cid = bot.start_conversation()
     bot.ask("whats the return window for accessories", conversation_id=cid)

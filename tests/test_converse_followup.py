@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tandem.converse.followup import names, resolve
+from tandem.converse.followup import names, resolve, says_enough
 
 
 def test_ellipsis_with_a_new_name_asks_the_previous_question_about_it() -> None:
@@ -83,3 +83,9 @@ def test_a_turn_that_could_stand_alone_but_points_back_is_joined_to_the_previous
     assert resolve(long_turn, ["Is theft covered by Care+?"], related=unrelated).method == "joined"
     new_topic = "How do I update the firmware on my display unit?"  # points nowhere back
     assert resolve(new_topic, ["Is theft covered by Care+?"], related=unrelated).method == "standalone"
+
+
+def test_a_follow_up_says_enough_to_be_read_as_asked_with_four_content_words() -> None:
+    assert says_enough("how long should a full charge take?")
+    assert not says_enough("is there a fee for that?")
+    assert not says_enough("what about switzerland")
