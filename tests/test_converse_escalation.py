@@ -32,6 +32,13 @@ from tandem.route.policy import LabelPrediction, RoutingDecision
         "Können Sie mich bitte mit einem Mitarbeiter verbinden?",
         "could one of your colleagues switch it to harbour blue for me please",
         "Is there someone I could deal with directly about this?",
+        "Let me talk to your boss.",
+        "Please escalate me to a team leader.",
+        "Could an agent take over this chat?",
+        "Is there an actual person I could speak to about this?",
+        "Get a supervisor to look into this please.",
+        "I insist on speaking to a manager.",
+        "Kann ich bitte jemanden sprechen?",
     ],
 )
 def test_requests_for_a_person(message: str) -> None:
@@ -53,6 +60,11 @@ def test_requests_for_a_person(message: str) -> None:
         "I will have someone at home to receive the delivery.",
         "Will a colleague of mine be able to ride it?",
         "Could someone steal the battery if I leave it on the bike?",
+        "Is there someone who can deliver on a Saturday?",
+        "Do your mechanics do home visits?",
+        "Can a mechanic at a partner workshop fit the rack for me?",
+        "How do I contact your support team by email?",
+        "My wife would like to speak to you about her order.",
     ],
 )
 def test_questions_that_are_not_requests_for_a_person(message: str) -> None:

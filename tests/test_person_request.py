@@ -8,10 +8,10 @@ from tandem.converse.escalation import asks_for_person, escalate
 from tandem.converse.person_request import PersonRequestDetector
 from tandem.route.config import HUMAN_REQUEST_PATTERNS, ConversationPolicy
 
-UNPATTERNED_REQUESTS = [  # bench/data/person_requests_dev.jsonl: no pattern matches these
-    "I'd appreciate it if a staff member could get in touch with me.",
+UNPATTERNED_REQUESTS = [  # no pattern matches these (the first from bench/data/person_requests_dev.jsonl)
     "Can your service team ring me this afternoon?",
-    "I'd like to discuss my case with a member of your team.",
+    "A call from your team would help me more than this chat.",
+    "Hook me up with an agent please",
 ]
 LOOK_ALIKES = [
     "What's the best way to reach your support team?",

@@ -43,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import ErrorDetails
 
 from tandem.errors import ConfigError
+from tandem.route.person_patterns import HUMAN_REQUEST_PATTERNS
 
 ACTIONS = ("answer", "answer_and_flag", "refuse")
 HANDOFF_PREFIX = "handoff:"
@@ -144,40 +145,6 @@ class Policy(BaseModel):
     _check_fallback = field_validator("fallback", "low_confidence_action")(
         classmethod(lambda cls, v: check_action(v))
     )
-
-
-# "Let me talk to a person": a request, not a question about how to reach one.
-_PERSON = (
-    r"(?:(?:a|an|some|your|the|one of your|someone from your|somebody from your)\s+)?"
-    r"(?:real\s+|actual\s+|live\s+|human\s+)?"
-    r"(?:human(?:\s+being)?|person|people|agent|someone|somebody|anyone|representative|rep|manager|"
-    r"supervisor|operator|staff(?:\s+member)?|colleague|employee|team\s+member|customer\s+service|"
-    r"support\s+team|your\s+team|the\s+team)\b"
-)
-HUMAN_REQUEST_PATTERNS = [
-    rf"\b(?:talk|speak|chat|deal|discuss\s+\w+)\s+(?:this\s+|it\s+)?(?:through\s+|over\s+)?(?:to|with)\s+{_PERSON}",
-    rf"\b(?:put|get|transfer|connect|hand|pass|escalate|forward)\s+(?:me|this|it|my\s+case)\s+"
-    rf"(?:over\s+|through\s+|on\s+)?(?:to|with)\s+{_PERSON}",
-    r"\bget\s+me\s+(?:a|an|the|your)\s+(?:real\s+|actual\s+|live\s+)?(?:human|manager|supervisor|agent|person|rep)",
-    rf"\b(?:want|need|would\s+like|'d\s+like|prefer|rather\s+have|ask(?:ing)?\s+for|request(?:ing)?)\s+"
-    rf"(?:to\s+(?:talk|speak)\s+(?:to|with)\s+)?{_PERSON}",
-    r"\b(?:can|could|would|will)\s+(?:someone|somebody|a\s+(?:real\s+)?(?:person|human)|one\s+of\s+your\s+"
-    r"(?:staff|team|colleagues|agents))(?:\s+from\s+(?:your|the)\s+(?:team|company|support|staff))?\s+"
-    r"(?:(?:please|just)\s+)*(?:call|phone|ring|contact|email|message|look\s+(?:at|into)|help|get\s+back\s+to)\b",
-    r"\b(?:can|could|would|will)\s+(?:one\s+of\s+your\s+(?:staff|team|colleagues|agents)|a\s+colleague\s+of\s+yours)\s+\w+",
-    r"\b(?:someone|somebody|a\s+(?:real\s+)?(?:person|human))\s+(?:i|we)\s+(?:can|could)\s+"
-    r"(?:talk|speak|deal|chat)\s+(?:to|with)\b",
-    r"\b(?:call|phone|ring)\s+me\s+back\b|\bgive\s+me\s+a\s+call\b",
-    r"\bhave\s+(?:someone|somebody|a\s+(?:real\s+)?(?:person|human)|an\s+agent|a\s+colleague)\s+"
-    r"(?:call|phone|ring|contact)\s+me\b",
-    r"\b(?:not|no|don'?t\s+want)\s+(?:to\s+(?:talk|speak|chat)\s+(?:to|with)\s+)?(?:a\s+|the\s+|this\s+|another\s+)?"
-    r"(?:chat\s?)?bot\b(?!\s+(?:is|was|said|says|told|keeps))",
-    r"^\W*(?:a\s+)?(?:human|agent|person|operator|representative|real\s+person)\W*(?:please|pls|now)?\W*$",
-    r"\b(?:mit\s+)?(?:einem|einer)\s+(?:echten\s+|richtigen\s+)?(?:Menschen|Mitarbeiter(?:in)?|Person)\s+"
-    r"(?:sprechen|reden|verbinden)",
-    r"\bparler\s+(?:à|a|avec)\s+(?:quelqu'un|un\s+humain|une\s+personne|un\s+conseiller|un\s+agent)",
-    r"\b(?:met\s+)?(?:een\s+)?(?:mens|medewerker|persoon)\s+(?:spreken|praten)",
-]
 
 
 class ConversationRule(BaseModel):
