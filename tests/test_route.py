@@ -91,9 +91,42 @@ def test_config_syntax_error_names_the_file() -> None:
 
 def test_example_router_config_loads() -> None:
     config = RouterConfig.load(EXAMPLE_ROUTER)
-    assert set(config.label_sets) == {"intent", "urgency", "risk", "incident", "legal_threat", "frustration"}
+    patterned = {"incident", "legal_threat", "frustration", "account_takeover", "bereavement", "personal_safety"}
+    assert set(config.label_sets) == {"intent", "urgency", "risk"} | patterned
     assert config.policy.rules[0].action == "handoff:safety"
     assert config.label_sets["incident"].names == ["yes", "no"]
+
+
+@pytest.mark.parametrize(
+    ("message", "queue"),
+    [
+        ("there's an android in my device list I've never owned and my password no longer works", "security"),
+        ("Someone got into my account and changed the email address", "security"),
+        ("My husband passed away in March and his Care+ is still being charged", "support"),
+        ("my ex keeps following me around, I'm scared to ride to work", "safety"),
+        ("if this isn't sorted by Friday my bank reverses the payment", "legal"),
+        ("my legal insurance is preparing a letter about the deduction", "legal"),
+    ],
+)
+def test_the_demo_router_hands_off_what_a_person_must_handle(encoder, message: str, queue: str) -> None:
+    router = Router(RouterConfig.load(EXAMPLE_ROUTER), encoder=encoder)
+    decision = router.classify(message)
+    assert decision.queue == queue, decision.to_dict()
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "the ride app keeps crashing on my old iphone, which iOS do I need?",
+        "I don't recognise this error code on the display, what is E07?",
+        "I'm afraid the battery won't last the winter, how should I store it?",
+        "The delivery was late, my husband waited at home all day. When will it come?",
+        "Can I reverse the order of the screens in the app?",
+    ],
+)
+def test_the_demo_router_answers_look_alikes(encoder, message: str) -> None:
+    decision = Router(RouterConfig.load(EXAMPLE_ROUTER), encoder=encoder).classify(message)
+    assert decision.queue is None, decision.to_dict()
 
 
 # -- zero-shot ---------------------------------------------------------------------------------------
