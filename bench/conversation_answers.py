@@ -21,9 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from conversations import add_set_arguments, load_conversations
+from conversations import add_set_arguments, demo_tandem, load_conversations
 from tandem.answer import Answer
-from tandem.config import Settings
 from tandem.evaluate.metrics import answer_correct
 from tandem.pipeline import Tandem
 from tandem.verify.support import strip_citation_marks
@@ -77,11 +76,9 @@ def main() -> None:
     args = parser.parse_args()
 
     conversations = load_conversations(args)
-    settings = Settings.load(None, trace=False, input_guard=False)
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
-        bot = Tandem(Path(scratch) / "index", settings)
-        bot.ingest([args.kb / "docs"])
+        bot = demo_tandem(args.kb, Path(scratch))
         no_second_look = bot.settings.model_copy(update={"follow_up_as_asked": False})
         plain = Tandem(bot.settings.index_dir, no_second_look, encoder=bot.encoder)
         for conversation in conversations:

@@ -64,6 +64,13 @@ def add_set_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def demo_tandem(kb: Path, scratch: Path) -> Tandem:
+    """A Tandem over the demo documents, indexed into `scratch` (no traces, no input guard)."""
+    bot = Tandem(scratch / "index", Settings.load(None, trace=False, input_guard=False))
+    bot.ingest([kb / "docs"])
+    return bot
+
+
 def load_conversations(args: argparse.Namespace, kinds: tuple[str, ...] = ()) -> list[dict]:
     """The conversations of the chosen file and split (and `kinds`, when given)."""
     lines = (args.conversations or args.kb / "conversations.jsonl").read_text().splitlines()
@@ -85,11 +92,9 @@ def main() -> None:
     args = parser.parse_args()
 
     conversations = load_conversations(args)
-    settings = Settings.load(None, trace=False, input_guard=False)
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
-        bot = Tandem(Path(scratch) / "index", settings)
-        bot.ingest([args.kb / "docs"])
+        bot = demo_tandem(args.kb, Path(scratch))
         encoder = bot.encoder
 
         def related(a: str, b: str) -> float:
