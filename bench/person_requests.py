@@ -4,7 +4,8 @@
 
 The data: 100 chat messages written for this benchmark by someone who had not seen the patterns,
 50 asking to be handed to a person (in many wordings, a few in German, French or Dutch) and 50
-look-alikes (how to reach support, negated requests, other people). The detector is the one the
+look-alikes (how to reach support, negated requests, other people); the patterns of 2026-12-07
+were written with its misses in view, so it is no longer blind. The detector is the one the
 conversation policy uses: its patterns, then closeness in meaning to the shipped examples
 (`PersonRequestDetector`; `--patterns-only` for the patterns alone). Its threshold was set on
 `bench/data/person_requests_dev.jsonl` (30 requests and 30 look-alikes written for that). Prints

@@ -125,9 +125,9 @@ def resolve(
 
 def says_enough(turn: str) -> bool:
     """Whether a follow-up has words enough (ENOUGH_TERMS content words) to be searched as asked when
-    its resolved form finds no answer: of the follow-ups of six demo conversation sets whose resolved
-    form abstained, those answered from an expected document when asked alone were 37 of 46 with at
-    least 4 content words and 37 of 65 with fewer (`bench/conversation_answers.py`)."""
+    its resolved form finds no answer: of the follow-ups of seven demo conversation sets whose
+    resolved form abstained, those answered from an expected document when asked alone were 37 of 46
+    with at least 4 content words and 37 of 65 with fewer (docs/benchmarks.md, 2026-12-07)."""
     return len(content_terms(turn)) >= ENOUGH_TERMS
 
 

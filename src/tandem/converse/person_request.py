@@ -33,11 +33,18 @@ class PersonRequestDetector:
         self.threshold = float(examples["threshold"] if threshold is None else threshold)
         self.requests = encoder.encode(examples["requests"])
         self.look_alikes = encoder.encode(examples["look_alikes"])
+        self._last: tuple[str, tuple[float, float]] | None = None
 
     def closeness(self, message: str) -> tuple[float, float]:
-        """Cosine of the message to its closest request and to its closest look-alike."""
+        """Cosine of the message to its closest request and to its closest look-alike. The last
+        message's is kept: an abstained turn asks again whether its message wants a person."""
+        last = self._last
+        if last is not None and last[0] == message:
+            return last[1]
         vector = self.encoder.encode([message])[0]
-        return float((self.requests @ vector).max()), float((self.look_alikes @ vector).max())
+        found = float((self.requests @ vector).max()), float((self.look_alikes @ vector).max())
+        self._last = (message, found)
+        return found
 
     def asks(self, message: str, patterns: Sequence[str]) -> bool:
         """Whether `message` asks to be handed to a person."""
