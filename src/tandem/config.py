@@ -61,6 +61,11 @@ class Settings(BaseSettings):
         False,
         description="Sentence vectors pooled from the chunk's own pass (late chunking), not a second pass.",
     )
+    unit_vectors: bool = Field(
+        True,
+        description="Embed each chunk's evidence units at ingest and store them with the version, so no "
+        "question waits for them (ingest takes about twice as long).",
+    )
     corpus_guard: Literal["off", "flag", "quarantine"] = Field(
         "flag", description="Scan chunks for instructions aimed at the model: report, or keep them out."
     )

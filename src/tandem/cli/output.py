@@ -27,7 +27,8 @@ def show_report(report: IngestReport, index_dir: str) -> None:
         f"[bold]{state}[/] in {index_dir}: {report.files_seen} files seen, "
         f"{report.files_added} added, {report.files_changed} changed, "
         f"{report.files_unchanged} unchanged, {report.files_deleted} deleted; "
-        f"{report.new_chunks} chunks embedded; index holds {report.documents} documents, "
+        f"{report.new_chunks} chunks and {report.unit_vectors_embedded} unit texts embedded; "
+        f"index holds {report.documents} documents, "
         f"{report.chunks} chunks; {report.seconds:.1f} s"
     )
     for path, reason in report.skipped:

@@ -58,6 +58,7 @@ class VersionBuilder:
         self._sentence_vectors = SpillFile(folder / "sentence_vectors.f32.part", dimension)
         self._sentence_counts: list[int] = []
         self._indexed_texts: list[str] = []
+        self.passages: list[tuple[str, str]] = []  # (text, context line) per chunk, for unit vectors
         self.documents = 0
 
     @property
@@ -134,6 +135,7 @@ class VersionBuilder:
             self._sentence_vectors.append(np.concatenate(sentences))  # one write per part
             self._sentence_counts.extend(len(s) for s in sentences)
         self._indexed_texts.extend(c.indexed_text() for c in chunks)
+        self.passages.extend((c.text, c.context_line) for c in chunks)
 
     def close(self) -> None:
         """Abandon the build (the caller removes the folder)."""

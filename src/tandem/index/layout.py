@@ -1,7 +1,7 @@
 """The on-disk layout of an index folder: immutable versions plus a CURRENT pointer.
 
     DIR/CURRENT               name of the live version, replaced atomically
-    DIR/versions/v000003/     manifest.json, chunks.sqlite, vectors.npy, bm25/
+    DIR/versions/v000003/     manifest.json, chunks.sqlite, vectors.npy, bm25/, units.sqlite
     DIR/.lock                 held by the one writer
 
 A writer builds a new version in a temporary folder, renames it into place and only then moves

@@ -14,6 +14,7 @@ from tandem.documents.models import Chunk
 from tandem.index.filters import SearchFilters
 from tandem.index.lexical import LexicalIndex
 from tandem.index.manifest import Manifest
+from tandem.index.unit_vectors import StoredUnitVectors
 from tandem.index.vector_store import VectorStore, VectorStoreConfig, open_vector_store
 
 SCHEMA = """
@@ -88,6 +89,8 @@ class IndexSnapshot:
         # The embedded store's arrays (None with Milvus), for tools that read them directly.
         self.vectors: np.ndarray | None = getattr(self.store, "vectors", None)
         self.sentence_vectors: np.ndarray | None = getattr(self.store, "sentence_vectors", None)
+        # The evidence units' vectors, when the version was built with them (None: embedded per question).
+        self.unit_vectors = StoredUnitVectors.open(folder)
 
     @property
     def size(self) -> int:
@@ -151,5 +154,7 @@ class IndexSnapshot:
 
     def close(self) -> None:
         self.store.close()
+        if self.unit_vectors is not None:
+            self.unit_vectors.close()
         with self._lock:
             self._db.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from tandem.guard.corpus_guard import CorpusGuard
 from tandem.index.builder import VersionBuilder
 from tandem.index.manifest import ChunkingInfo, EncoderInfo, FileRecord, Manifest
 from tandem.index.snapshot import IndexSnapshot
+from tandem.index.unit_vectors import UNITS_FILE
 from tandem.index.vector_store import VectorStoreConfig
 from tandem.index.writer import IndexWriter
 from tandem.ingest.files import file_sha256, progress_bars, too_large, unreadable_entry
@@ -29,6 +30,10 @@ from tandem.ingest.prefetch import prefetched
 from tandem.ingest.prepare import DocumentProcessor, LocalProcessor, PreparedDocument
 from tandem.ingest.scan_ahead import ScanPool
 from tandem.version import __version__
+
+# Stores a version's unit vectors in its build folder before it is published (`select.unit_store`):
+# (folder, previous version's folder, (chunk text, context line) per chunk, progress) -> texts embedded.
+UnitVectorStep = Callable[[Path, Path | None, list[tuple[str, str]], Progress | None], int]
 
 
 @dataclass
@@ -48,6 +53,7 @@ class IngestReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     flagged: list[dict] = field(default_factory=list)
     quarantined: int = 0
+    unit_vectors_embedded: int = 0
     seconds: float = 0.0
 
     @property
@@ -72,6 +78,7 @@ class Ingestor:
         processor: DocumentProcessor | None = None,
         late_sentences: bool = False,
         max_file_bytes: int = 100_000_000,
+        unit_vectors: UnitVectorStep | None = None,
     ) -> None:
         self.max_file_bytes = max_file_bytes
         self.writer = IndexWriter(index_dir, vector_store, keep_versions)
@@ -85,6 +92,7 @@ class Ingestor:
         self.batch_size = batch_size
         self.sentence_vectors = sentence_vectors
         self.late_sentences = late_sentences and can_late_chunk(encoder)
+        self.unit_vectors = unit_vectors
         # Parsing, chunking and embedding: here, or farmed out with the scan too (tandem.ingest.ray).
         # Here, `corpus_guard` scans each document in a thread beside the embedding (scan_ahead).
         self.processor = processor or LocalProcessor(encoder, chunker, None, batch_size)
@@ -197,7 +205,11 @@ class Ingestor:
 
         # A changed vector_store or milvus_uri moves the vectors (copied, not re-embedded).
         moved = previous is not None and self.writer.moves_vectors(previous)
-        if not todo and not report.files_deleted and previous is not None and not moved:
+        # An index built without unit vectors gets them on its next ingest, changed or not.
+        units_due = (
+            self.unit_vectors and previous is not None and not (previous.folder / UNITS_FILE).is_file()
+        )
+        if not todo and not report.files_deleted and previous is not None and not (moved or units_due):
             report.version = previous.version
             report.documents, report.chunks = previous.manifest.documents, previous.manifest.chunks
             return
@@ -253,8 +265,14 @@ class Ingestor:
                         progress.advance(task)
 
             self._embed(accepted_files(), builder, files, report, progress)
+            if self.unit_vectors is not None:
+                previous_folder = previous.folder if previous else None
+                report.unit_vectors_embedded = self.unit_vectors(
+                    version.folder, previous_folder, builder.passages, progress
+                )
 
-        nothing_new = not (report.files_added or report.files_changed or report.files_deleted or moved)
+        changed = report.files_added or report.files_changed or report.files_deleted
+        nothing_new = not (changed or moved or units_due)
         if (not files and previous is None) or (previous is not None and nothing_new):
             self.writer.abandon(version)
             if previous is not None:

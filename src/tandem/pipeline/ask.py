@@ -281,7 +281,12 @@ class AnswerFlow(WriteSteps):
         with self.tracer.span("select", passages=len(top)) as attributes:
             scored = [(p.chunk.text, p.chunk.context_line, p.dense_score) for p in top]
             selection = selector.select(
-                self.searched, self.query_vector, scored, snapshot.lexical, snapshot.titles
+                self.searched,
+                self.query_vector,
+                scored,
+                snapshot.lexical,
+                snapshot.titles,
+                snapshot.unit_vectors,
             )
             if s.selector_threshold is not None:
                 selection = Selection(selection.ranked, s.selector_threshold, selection.elapsed_ms)

@@ -39,6 +39,7 @@ from tandem.retrieve.passage import Passage
 from tandem.route.router import Router
 from tandem.route.tickets import TicketStore
 from tandem.select.selector import EvidenceSelector
+from tandem.select.unit_store import UnitVectorStep
 from tandem.storage.conversations import ConversationStore
 from tandem.trace.otel import OtlpExporter
 from tandem.trace.record import build_trace
@@ -210,6 +211,7 @@ class Tandem:
             processor=processor,
             late_sentences=s.late_sentence_vectors,
             max_file_bytes=int(s.max_file_mb * 1_000_000),
+            unit_vectors=UnitVectorStep(encoder) if s.unit_vectors else None,
         )
 
     def search(

@@ -4,10 +4,11 @@
     selection = selector.select(question, query_vector, passages, lexical)
     selection.best, selection.answers      # the top unit; False when nothing answers (abstain)
 
-Units are cut from the passages (`passage_units`), embedded in one batch (their vectors are cached
-per passage text, so a passage seen before costs nothing), described by `unit_features` and scored
-by the trained `SelectorModel`. With a `CrossScorer`, the units that model ranks best are read again
-with the question by the cross-encoder, and the two scores combined (`cross.py`).
+Units are cut from the passages (`passage_units`), each unit text embedded alone (`unit_embedding`;
+an index stores them at ingest, and the vectors are cached per passage text), described by
+`unit_features` and scored by the trained `SelectorModel`. With a `CrossScorer`, the units that
+model ranks best are read again with the question by the cross-encoder, and the two scores combined
+(`cross.py`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 
 from tandem.encode import Encoder
 from tandem.index.lexical import LexicalIndex, terms
+from tandem.index.unit_vectors import StoredUnitVectors
 from tandem.retrieve.passage import Passage
 from tandem.select.cross import CROSS_UNITS, CrossScorer, pair_text
 from tandem.select.features import (
@@ -35,6 +37,7 @@ from tandem.select.features import (
     unit_features,
 )
 from tandem.select.model import SelectorModel
+from tandem.select.unit_embedding import unit_vectors
 from tandem.select.units import Unit, passage_units
 
 MAX_QUESTION_CHARS = 2000  # what the selector reads of a longer question
@@ -152,27 +155,37 @@ class UnitCache:
         self.cache_size = cache_size
         self._cache: OrderedDict[tuple[str, str], PassageUnits] = OrderedDict()
 
-    def _embedded(self, text: str, context: str, batch_size: int) -> PassageUnits:
+    def _embedded(
+        self, text: str, context: str, stored: StoredUnitVectors | None, batch_size: int | None
+    ) -> PassageUnits:
         units = passage_units(text, context)
         headings = list(dict.fromkeys(u.context for u in units))
         both = [u.text for u in units] + [u.with_context() for u in units] + headings
         if not both:
             empty = np.zeros((0, self.encoder.dimension), np.float32)
             return PassageUnits(units, empty, empty, empty)
-        vectors = self.encoder.encode(both, batch_size=batch_size)
+        if batch_size is None:
+            vectors = unit_vectors(self.encoder, both, stored)
+        else:
+            vectors = self.encoder.encode(both, batch_size=batch_size)
         n = len(units)
         heading_at = {h: 2 * n + i for i, h in enumerate(headings)}
         heading = vectors[[heading_at[u.context] for u in units]] if units else vectors[:0]
         return PassageUnits(units, vectors[:n], vectors[n : 2 * n], heading)
 
-    def prepare(self, texts: Sequence[tuple[str, str]], batch_size: int = 32) -> list[PassageUnits]:
-        """Units of each (passage text, context line), embedding the ones not cached. Each passage
-        is embedded in a call of its own: int8 activations are scaled per batch, so a vector
-        embedded beside other passages' units would depend on what was asked before, and the same
-        question could get another answer."""
+    def prepare(
+        self,
+        texts: Sequence[tuple[str, str]],
+        stored: StoredUnitVectors | None = None,
+        batch_size: int | None = None,
+    ) -> list[PassageUnits]:
+        """Units of each (passage text, context line), with vectors read from `stored` (the index
+        version's unit vectors) or embedded, for the passages not cached. Each unit text is embedded
+        alone (`unit_embedding`), so its vector never depends on what else was asked; `batch_size`
+        embeds a passage's texts in batches instead (faster for training, not served)."""
         for key in dict.fromkeys(texts):
             if key not in self._cache:
-                self._cache[key] = self._embedded(*key, batch_size=batch_size)
+                self._cache[key] = self._embedded(*key, stored=stored, batch_size=batch_size)
         result = []
         for key in texts:
             self._cache.move_to_end(key)
@@ -302,11 +315,12 @@ class EvidenceSelector:
         passages: Sequence[tuple[str, str, float]],
         lexical: LexicalIndex | None = None,
         titles: tuple[str, ...] = (),
+        stored: StoredUnitVectors | None = None,
     ) -> UnitRows:
         """The feature rows and penalties of every unit of `passages` (see `select`), unscored."""
         view = QuestionView.of(question[:MAX_QUESTION_CHARS], lexical.vocabulary if lexical else None)
         idf = lexical.idf(view.terms) if lexical else {}
-        groups = self.units.prepare([(text, context) for text, context, _ in passages])
+        groups = self.units.prepare([(text, context) for text, context, _ in passages], stored)
         rows, where = feature_rows(view, query_vector, groups, [score for _, _, score in passages], idf)
         entities = entity_codes(titles)
         penalty = np.array([unit_penalty(view, u, entities) for u, _, _ in where], np.float32)
@@ -319,12 +333,14 @@ class EvidenceSelector:
         passages: Sequence[tuple[str, str, float]],
         lexical: LexicalIndex | None = None,
         titles: tuple[str, ...] = (),
+        stored: StoredUnitVectors | None = None,
     ) -> Selection:
         """Score every unit of `passages` ((text, context line, retrieval score), best first);
         `lexical`, the index's BM25 side, says which question words are rare or unknown; `titles`,
-        the index's document titles, which codes name products of their own."""
+        the index's document titles, which codes name products of their own; `stored`, the
+        index version's unit vectors (units not there are embedded)."""
         started = time.perf_counter()
-        rows = self.unit_rows(question, query_vector, passages, lexical, titles)
+        rows = self.unit_rows(question, query_vector, passages, lexical, titles, stored)
         if not rows.where:
             return Selection([], self.threshold, (time.perf_counter() - started) * 1000)
         probability = self.model.probability(rows.features)
