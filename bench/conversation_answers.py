@@ -1,6 +1,6 @@
 """Answers to the turns of demo conversations, judged by what they say.
 
-    python bench/conversation_answers.py [--conversations FILE] [--split dev|...|blind8|all] [--out FILE]
+    python bench/conversation_answers.py [--conversations FILE] [--split dev|...|blind10|all] [--out FILE]
 
 Every turn of every conversation is asked through the real answer flow over the demo knowledge base
 (the selector, quotes, no router: routing is `bench/handoff.py`'s), three ways: alone (what Tandem

@@ -42,8 +42,8 @@ def add_set_arguments(parser: argparse.ArgumentParser) -> None:
         "--conversations",
         type=Path,
         help="a conversation file (default: KB/conversations.jsonl; the blind sets: "
-        "KB/conversations_blind.jsonl and conversations_blind2.jsonl ... conversations_blind8.jsonl, "
-        "splits 'blind' ... 'blind8'; 'mixed' conversations count for both benchmarks)",
+        "KB/conversations_blind.jsonl and conversations_blind2.jsonl ... conversations_blind10.jsonl, "
+        "splits 'blind' ... 'blind10'; 'mixed' conversations count for both benchmarks)",
     )
     parser.add_argument(
         "--split",
@@ -58,6 +58,8 @@ def add_set_arguments(parser: argparse.ArgumentParser) -> None:
             "blind6",
             "blind7",
             "blind8",
+            "blind9",
+            "blind10",
             "all",
         ),
         default="all",
