@@ -141,3 +141,19 @@ def test_a_failed_write_leaves_no_units_file(tmp_path: Path, encoder) -> None:
             tmp_path, None, [("Returns are accepted within 30 days.", "Returns")], Failing(encoder)
         )
     assert not (tmp_path / UNITS_FILE).exists()
+
+
+def test_a_file_damaged_after_ingest_falls_back_to_embedding(tmp_path: Path, encoder) -> None:
+    texts = [f"Unit {i}: the frame is covered for 10 years." for i in range(3000)]
+    writer = UnitVectorWriter(tmp_path, encoder_label(encoder.model_id, encoder.backend))
+    writer.add(texts, np.ones((len(texts), encoder.dimension), np.float32))
+    writer.finish()
+    path = tmp_path / UNITS_FILE
+    with path.open("r+b") as handle:  # garbage over every page but the first two
+        for offset in range(8192, path.stat().st_size, 4096):
+            handle.seek(offset)
+            handle.write(b"\xff" * 64)
+    stored = StoredUnitVectors.open(tmp_path)
+    assert stored is not None and stored.get(texts) == {}
+    np.testing.assert_array_equal(unit_vectors(encoder, texts[:2], stored), embed_alone(encoder, texts[:2]))
+    stored.close()

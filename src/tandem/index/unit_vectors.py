@@ -22,6 +22,7 @@ import numpy as np
 UNITS_FILE = "units.sqlite"
 KEY_BYTES = 16
 _LOOKUP_BATCH = 500  # keys per SELECT (SQLite allows 32766 parameters)
+_COPY_BATCH = 20_000  # texts copied from the previous version at a time
 
 _SCHEMA = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -73,9 +74,13 @@ class StoredUnitVectors:
         return found
 
     def get(self, texts: Sequence[str]) -> dict[int, np.ndarray]:
-        """The stored vector of each text found, by its position in `texts`."""
+        """The stored vector of each text found, by its position in `texts` (none from a damaged
+        file: those texts are embedded instead)."""
         keys = [text_key(t) for t in texts]
-        found = dict(self.rows(keys))
+        try:
+            found = dict(self.rows(keys))
+        except sqlite3.DatabaseError:
+            return {}
         return {
             i: np.frombuffer(found[k], np.float16).astype(np.float32)
             for i, k in enumerate(keys)
@@ -112,10 +117,15 @@ class UnitVectorWriter:
         try:
             if stored.encoder != self.encoder:
                 return set()
-            keys = {text_key(t): t for t in texts}
-            rows = stored.rows(list(keys))
-            self._db.executemany("INSERT OR IGNORE INTO vectors VALUES (?, ?)", rows)
-            return {keys[k] for k, _ in rows}
+            copied: set[str] = set()
+            for start in range(0, len(texts), _COPY_BATCH):  # bounded memory on a large index
+                keys = {text_key(t): t for t in texts[start : start + _COPY_BATCH]}
+                rows = stored.rows(list(keys))
+                self._db.executemany("INSERT OR IGNORE INTO vectors VALUES (?, ?)", rows)
+                copied.update(keys[k] for k, _ in rows)
+            return copied
+        except sqlite3.DatabaseError:
+            return set()  # a damaged previous file: its texts are embedded again
         finally:
             stored.close()
 
