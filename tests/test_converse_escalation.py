@@ -39,6 +39,8 @@ from tandem.route.policy import LabelPrediction, RoutingDecision
         "Get a supervisor to look into this please.",
         "I insist on speaking to a manager.",
         "Kann ich bitte jemanden sprechen?",
+        "no offence, but is there anyone with an actual heartbeat on your end I could swap messages with?",
+        "Is there somebody at Pedalwise with actual authority over this I could put it to?",
     ],
 )
 def test_requests_for_a_person(message: str) -> None:
@@ -65,6 +67,8 @@ def test_requests_for_a_person(message: str) -> None:
         "Can a mechanic at a partner workshop fit the rack for me?",
         "How do I contact your support team by email?",
         "My wife would like to speak to you about her order.",
+        "Does the heart-rate sensor pick up my pulse while riding?",
+        "Who has the authority to approve a warranty claim?",
     ],
 )
 def test_questions_that_are_not_requests_for_a_person(message: str) -> None:

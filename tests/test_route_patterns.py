@@ -78,3 +78,31 @@ def test_demo_router_hands_off_reported_incidents_not_questions_on_their_topic(e
     assert toppled.action == "handoff:safety"
     app = router.classify("the app crashed again when I opened the map")
     assert app.predictions["incident"].label == "no"
+
+
+@pytest.mark.parametrize(
+    ("message", "action"),
+    [
+        ("I lost my job last week, there are still 3 payments left and I don't know how I'm going to manage",
+         "handoff:support"),
+        ("The double payment put me into my overdraft and rent goes out tomorrow.", "handoff:support"),
+        ("What happens if I can't pay an instalment to Fairpay?", "answer"),  # asked, not told
+        ("went over the front going downhill and now my collarbone is in pieces", "handoff:safety"),
+        ("the driver keeps messaging me, asking where I work and whether I live alone", "handoff:safety"),
+        ("my wife has been harassing me for months to get the cargo bike, how many kids fit?", "answer"),
+        ("my login email was changed to an address I've never seen", "handoff:security"),
+        ("Two payments of 4,690 to you on my statement and I don't even have an account", "handoff:security"),
+        ("last one: which authority would I complain to about data protection?", "answer"),  # how things work
+        ("I will complain to the data protection authority about this.", "handoff:legal"),
+    ],
+)  # fmt: skip
+def test_demo_router_hands_off_situations_told_not_questions_about_them(
+    demo_router: Router, message: str, action: str
+) -> None:
+    got = demo_router.classify(message).action
+    assert got == action or (action == "answer" and got == "answer_and_flag")  # flagged is still answered
+
+
+@pytest.fixture(scope="module")
+def demo_router(encoder) -> Router:
+    return Router.from_config(EXAMPLE_ROUTER, encoder)

@@ -27,14 +27,20 @@ _CONDITION = re.compile(r"\b(if|in case|whether|unless|what happens|to avoid|to 
 _MODAL_QUESTION = re.compile(
     r"^\W*(can|could|will|would|should|may|might|is it|is there|are there|does|do)\b", re.IGNORECASE
 )
+# "which authority would I complain to?", "what court do we go to?": asking how things work
+_WHICH_QUESTION = re.compile(
+    r"^\W*([^:?]{0,20}[:,]\s*)?(which|what)\s+\w+(\s+\w+)?\s+(would|should|do|could|can)\s+(i|we)\b", re.I
+)
 
 
 def hypothetical(sentence: str, start: int) -> bool:
     """A question about what could happen, not a report of what did: the match at `start` follows a
-    condition ("what do I do if ..."), or the question opens with a modal ("can it catch fire?")."""
+    condition ("what do I do if ..."), or the question opens with a modal ("can it catch fire?") or
+    asks which one ("which authority would I complain to?")."""
     if not sentence.rstrip().endswith("?"):
         return False
-    return bool(_CONDITION.search(sentence[:start]) or _MODAL_QUESTION.match(sentence))
+    opening = _MODAL_QUESTION.match(sentence) or _WHICH_QUESTION.match(sentence)
+    return bool(_CONDITION.search(sentence[:start]) or opening)
 
 
 class PatternClassifier:

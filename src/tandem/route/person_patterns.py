@@ -62,6 +62,11 @@ HUMAN_REQUEST_PATTERNS = [
     r"\b(?:someone|somebody|an?\s+(?:real\s+|actual\s+)?(?:person|human))\s+(?:i|we)\s+(?:can|could)\s+"
     r"(?:talk|speak|deal|chat)\s+(?:to|with)\b",
     r"\bwho\s+(?:can|could)\s+i\s+(?:actually\s+|really\s+)?(?:talk|speak|deal)\s+(?:to|with)\b",
+    # someone alive: "anyone with an actual heartbeat I could swap messages with", "somebody with a pulse"
+    r"\b(?:anyone|anybody|someone|somebody|a\s+person)\s+with\s+an?\s+(?:actual\s+|real\s+)?(?:heartbeat|pulse)\b",
+    # someone in charge: "somebody with actual authority over this I could put it to"
+    r"\b(?:anyone|anybody|someone|somebody)\s+(?:at\s+\w+\s+)?with\s+(?:actual\s+|real\s+|proper\s+|any\s+)?"
+    r"(?:authority|power|the\s+power|the\s+authority)\b",
     r"\bwho\s+(?:at|from)\s+(?:your\s+company|the\s+company|pedalwise|your\s+end)\s+can\b",
     # not a machine: "not a bot", "stop the automated answers"
     r"\b(?:not|no|don'?t\s+want)\s+(?:to\s+(?:talk|speak|chat)\s+(?:to|with)\s+)?(?:a\s+|the\s+|this\s+|another\s+)?"
