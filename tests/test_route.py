@@ -92,7 +92,8 @@ def test_config_syntax_error_names_the_file() -> None:
 def test_example_router_config_loads() -> None:
     config = RouterConfig.load(EXAMPLE_ROUTER)
     patterned = {
-        "incident", "legal_threat", "frustration", "account_takeover", "bereavement", "personal_safety"
+        "incident", "legal_threat", "frustration", "account_takeover", "bereavement", "personal_safety",
+        "hardship",
     }  # fmt: skip
     assert set(config.label_sets) == {"intent", "urgency", "risk"} | patterned
     assert config.policy.rules[0].action == "handoff:safety"
