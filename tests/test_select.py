@@ -625,3 +625,26 @@ def test_a_measure_question_gets_the_line_of_a_list_that_states_it() -> None:
     assert line_with_the_measure([whole], selection, "other") == [whole]  # not a measure: the list
     assert line_with_the_measure([whole], selection, "number") == [whole]  # every line has a number
     assert line_with_the_measure([price], selection, "price") == [price]  # a line already
+
+
+def test_a_unit_stating_the_measure_asked_for_outranks_a_best_unit_without_it() -> None:
+    from tandem.select.selector import measure_stated_first
+
+    units = passage_units(
+        "The box is about 160 x 32 x 88 cm; the Cargo K3 comes in a larger box.\n\n"
+        "- **Price:** EUR 4,690 including VAT\n- **Weight:** 36.5 kg",
+        "Cargo K3",
+    )
+    texts = [u.text for u in units]
+    box = next(i for i, t in enumerate(texts) if "box" in t)
+    price, weight = texts.index("Price: EUR 4,690 including VAT"), texts.index("Weight: 36.5 kg")
+    probability = np.zeros(len(units), np.float32)
+    probability[[box, price, weight]] = [0.13, 0.05, 0.06]
+    raised = measure_stated_first(probability, units, "price")
+    assert int(np.argmax(raised)) == price and raised[price] > 0.13  # the price line answers
+    assert int(np.argmax(measure_stated_first(probability, units, "weight"))) == weight
+    probability[price] = 0.03  # under 0.3 of the best: too weak to be raised
+    assert np.array_equal(measure_stated_first(probability, units, "price"), probability)
+    assert np.array_equal(measure_stated_first(probability, units, "reason"), probability)  # no measure asked
+    probability[price] = 0.2  # the best states the price already
+    assert np.array_equal(measure_stated_first(probability, units, "price"), probability)

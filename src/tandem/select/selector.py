@@ -26,6 +26,7 @@ from tandem.index.unit_vectors import StoredUnitVectors
 from tandem.retrieve.passage import Passage
 from tandem.select.cross import CROSS_UNITS, CrossScorer, pair_text
 from tandem.select.features import (
+    MEASURED_TYPES,
     QuestionView,
     about_another_code,
     codes_asked,
@@ -44,6 +45,7 @@ MAX_QUESTION_CHARS = 2000  # what the selector reads of a longer question
 CODE_MISMATCH = 0.25  # probability factor for a unit about another model or error code than asked
 MEASURE_MISSING = 0.25  # probability factor for a unit without the measure asked for (a price...)
 CODE_DEFINITION = 0.5  # at least this for the entry that defines an error or part code asked about
+MEASURE_RATIO = 0.3  # a unit stating the measure asked for outranks a best unit without it from this share
 CACHE_PASSAGES = 4096
 CODE_SEARCH_DEPTH = 10  # passages searched for a question that names an error or part code
 
@@ -214,6 +216,7 @@ class UnitRows:
     features: np.ndarray
     penalty: np.ndarray
     where: list[tuple[Unit, int, float]]
+    qtype: str = ""  # the answer type the question asks for (`QuestionView.qtype`)
 
 
 def code_entries_first(probability: np.ndarray, units: Sequence[Unit], asked: frozenset[str]) -> np.ndarray:
@@ -224,6 +227,29 @@ def code_entries_first(probability: np.ndarray, units: Sequence[Unit], asked: fr
         return probability
     floor = min(1.0, max(CODE_DEFINITION, float(probability.max()) + 1e-3))
     return np.where(defining, np.maximum(probability, floor), probability)
+
+
+def measure_stated_first(
+    probability: np.ndarray, units: Sequence[Unit], qtype: str, ratio: float = MEASURE_RATIO
+) -> np.ndarray:
+    """`probability` with the best unit that states the measure a price, weight, duration... question
+    asks for raised just above the best unit, when that one states none and the stating one scores
+    at least `ratio` of it: "How much does the Cargo K3 cost?" is answered by "Price: EUR 4,690",
+    not by a line about the K3's delivery box."""
+    if qtype not in MEASURED_TYPES or not len(probability):
+        return probability
+    top = int(np.argmax(probability))
+    if not lacks_measure(qtype, units[top].text):
+        return probability
+    stating = [i for i, u in enumerate(units) if not lacks_measure(qtype, u.text)]
+    if not stating:
+        return probability
+    best = max(stating, key=lambda i: probability[i])
+    if probability[best] < ratio * probability[top]:
+        return probability
+    raised = probability.copy()
+    raised[best] = min(1.0, float(probability[top]) + 1e-3)
+    return raised
 
 
 def code_definitions_first(
@@ -324,7 +350,7 @@ class EvidenceSelector:
         rows, where = feature_rows(view, query_vector, groups, [score for _, _, score in passages], idf)
         entities = entity_codes(titles)
         penalty = np.array([unit_penalty(view, u, entities) for u, _, _ in where], np.float32)
-        return UnitRows(view.text, feature_matrix(rows), penalty, where)
+        return UnitRows(view.text, feature_matrix(rows), penalty, where, view.qtype)
 
     def select(
         self,
@@ -349,6 +375,7 @@ class EvidenceSelector:
             probability = self._reread(rows.question, units, probability, rows.penalty)
         probability = probability * rows.penalty
         probability = code_entries_first(probability, units, codes_asked(rows.question, entity_codes(titles)))
+        probability = measure_stated_first(probability, units, rows.qtype)
         ranked = [
             ScoredUnit(unit, p, float(probability[i]), cosine)
             for i, (unit, p, cosine) in enumerate(rows.where)
