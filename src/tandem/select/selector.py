@@ -39,7 +39,7 @@ from tandem.select.features import (
 )
 from tandem.select.model import SelectorModel
 from tandem.select.unit_embedding import unit_vectors
-from tandem.select.units import Unit, passage_units
+from tandem.select.units import Unit, passage_units, texts_to_embed
 
 MAX_QUESTION_CHARS = 2000  # what the selector reads of a longer question
 CODE_MISMATCH = 0.25  # probability factor for a unit about another model or error code than asked
@@ -161,8 +161,7 @@ class UnitCache:
         self, text: str, context: str, stored: StoredUnitVectors | None, batch_size: int | None
     ) -> PassageUnits:
         units = passage_units(text, context)
-        headings = list(dict.fromkeys(u.context for u in units))
-        both = [u.text for u in units] + [u.with_context() for u in units] + headings
+        both, headings = texts_to_embed(units)
         if not both:
             empty = np.zeros((0, self.encoder.dimension), np.float32)
             return PassageUnits(units, empty, empty, empty)

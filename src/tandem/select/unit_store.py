@@ -13,7 +13,7 @@ from rich.progress import Progress
 from tandem.encode import Encoder
 from tandem.index.unit_vectors import UnitVectorWriter, encoder_label
 from tandem.select.unit_embedding import embed_alone
-from tandem.select.units import passage_units
+from tandem.select.units import passage_units, texts_to_embed
 
 WRITE_EVERY = 256  # texts embedded between writes
 
@@ -25,14 +25,11 @@ class UnitVectorCount:
 
 
 def unit_texts(passages: Iterable[tuple[str, str]]) -> list[str]:
-    """Every distinct text the selector embeds for these (chunk text, context line) passages: each
-    unit, each unit under its heading, each heading (as `selector.UnitCache` embeds them)."""
+    """Every distinct text the selector embeds (`texts_to_embed`) for these (chunk text, context
+    line) passages."""
     texts: dict[str, None] = {}
     for text, context in passages:
-        units = passage_units(text, context)
-        texts.update(dict.fromkeys(u.text for u in units))
-        texts.update(dict.fromkeys(u.with_context() for u in units))
-        texts.update(dict.fromkeys(u.context for u in units))
+        texts.update(dict.fromkeys(texts_to_embed(passage_units(text, context))[0]))
     return list(texts)
 
 

@@ -48,6 +48,13 @@ class Unit:
         return f"{self.context}: {self.text}" if self.context else self.text
 
 
+def texts_to_embed(units: list[Unit]) -> tuple[list[str], list[str]]:
+    """What the selector embeds for a passage's `units`: each unit, then each unit under its context
+    line, then each distinct context line; and those context lines, in that order."""
+    headings = list(dict.fromkeys(u.context for u in units))
+    return [u.text for u in units] + [u.with_context() for u in units] + headings, headings
+
+
 def readable(piece: str) -> str:
     """A line as prose: heading marks, list marker and Markdown emphasis removed."""
     return readable_piece(_HEADING.sub("", piece))
