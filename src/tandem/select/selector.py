@@ -224,8 +224,16 @@ def code_entries_first(probability: np.ndarray, units: Sequence[Unit], asked: fr
     defining = np.array([defined_code(u.text) in asked for u in units]) if asked else None
     if defining is None or not defining.any():
         return probability
-    floor = min(1.0, max(CODE_DEFINITION, float(probability.max()) + 1e-3))
-    return np.where(defining, np.maximum(probability, floor), probability)
+    return above_the_best(probability, defining, CODE_DEFINITION)
+
+
+def above_the_best(probability: np.ndarray, chosen: np.ndarray, floor: float = 0.0) -> np.ndarray:
+    """`probability` with the `chosen` units (a mask or indexes) raised just above the best unit, and
+    to `floor` at least (never above 1): a rule that knows which unit answers puts it first."""
+    raised = probability.copy()
+    target = min(1.0, max(floor, float(probability.max()) + 1e-3))
+    raised[chosen] = np.maximum(probability[chosen], target)
+    return raised
 
 
 def measure_stated_first(
@@ -246,9 +254,7 @@ def measure_stated_first(
     best = max(stating, key=lambda i: probability[i])
     if probability[best] < ratio * probability[top]:
         return probability
-    raised = probability.copy()
-    raised[best] = min(1.0, float(probability[top]) + 1e-3)
-    return raised
+    return above_the_best(probability, np.array([best]))
 
 
 def code_definitions_first(
